@@ -1,0 +1,54 @@
+# Entry points of the kvm-apf rig; the work is done by scripts/.
+# See README.md.  Build outputs live in build/ (ignored, always recreatable).
+
+SHELL := /bin/bash
+S := scripts
+T ?=
+
+.PHONY: all deps base tree kernel selftests check export test test-one test-full \
+	run bench shell clean help
+
+all: kernel selftests
+
+help:
+	@sed -n 's/^## //p' README.md
+
+deps:
+	@$(S)/deps.sh
+
+base: deps
+	@$(S)/base.sh
+
+tree: deps
+	@$(S)/tree.sh
+
+kernel: tree
+	@$(S)/build-kernel.sh
+
+selftests: tree
+	@$(S)/build-selftests.sh
+
+check: deps
+	@$(S)/check-series.sh
+
+export:
+	@$(S)/export.sh
+
+test: deps
+	@$(S)/test.sh tests/test.list
+
+# make test-one T=x86_64/kvm_pv_test [ARGS="timeout=60"]
+test-one: deps
+	@test -n "$(T)" || { echo "usage: make test-one T=<selftest>"; exit 2; }
+	@mkdir -p build && echo "$(T) $(ARGS)" > build/one.list
+	@$(S)/test.sh build/one.list
+
+run: deps
+	@$(S)/run.sh $(RUN_ARGS)
+
+shell: kernel
+	@$(S)/mkinitramfs.sh /dev/null build/initramfs-shell.cpio
+	@$(S)/boot.sh --initrd build/initramfs-shell.cpio --share-root --interactive --mode shell
+
+clean:
+	rm -rf build

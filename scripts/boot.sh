@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Boot a kernel + initramfs under QEMU with a hard timeout.  KVM is used
+# when the host can run a stock kernel with VMX/SVM; otherwise TCG with
+# -cpu max (emulated SVM + NPT, so kvm_amd loads inside).
+#
+# Usage: boot.sh [options] -- [extra kernel args]
+#   --kernel F --initrd F   images (default: the rig's build outputs)
+#   --mode M                rig.mode= for guest/init (test, run, shell, ...)
+#   --mem MB --smp N        guest size (default 4096, 2)
+#   --timeout S             kill QEMU after S seconds (default 1800)
+#   --console F             serial console log (default: stdout)
+#   --results F             second serial port (ttyS1) to this file
+#   --share-root            export the host's / read-only over virtio-9p
+#   --disk F                attach F as a virtio disk
+#   --interactive           console on the terminal, no timeout
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernel=$KOUT/arch/x86/boot/bzImage initrd=$BUILD/initramfs-test.cpio
+mode=shell mem=${MEM:-4096} smp=${SMP:-2} timeout=1800 console="" results=""
+share=0 disk="" interactive=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernel=$2; shift ;;
+	--initrd) initrd=$2; shift ;;
+	--mode) mode=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	--smp) smp=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	--console) console=$2; shift ;;
+	--results) results=$2; shift ;;
+	--share-root) share=1 ;;
+	--disk) disk=$2; shift ;;
+	--interactive) interactive=1 ;;
+	--) shift; break ;;
+	*) die "unknown option $1" ;;
+	esac
+	shift
+done
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (make deps)"
+[ -f "$kernel" ] || die "no kernel $kernel (make kernel)"
+[ -f "$initrd" ] || die "no initramfs $initrd"
+
+accel=${ACCEL:-}
+if [ -z "$accel" ]; then
+	# A /dev/kvm alone is not enough: without VMX/SVM in the host CPU the
+	# L1 could not run KVM itself.
+	if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then accel=kvm; else accel=tcg; fi
+fi
+case $accel in
+kvm) cpu=(-accel kvm -cpu host) ;;
+tcg) cpu=(-accel tcg,thread=multi -cpu max) ;;
+*) die "ACCEL must be kvm or tcg" ;;
+esac
+
+args=(-M q35 "${cpu[@]}" -m "$mem" -smp "$smp" -nodefaults -no-user-config
+      -display none -no-reboot -kernel "$kernel" -initrd "$initrd"
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+if (( interactive )); then
+	args+=(-serial mon:stdio)
+elif [ -n "$console" ]; then
+	args+=(-serial "file:$console")
+else
+	args+=(-serial stdio)
+fi
+[ -n "$results" ] && { : >"$results"; args+=(-serial "file:$results"); }
+(( share )) && args+=(-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
+                      -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot)
+[ -n "$disk" ] && args+=(-drive "file=$disk,if=virtio,format=raw,cache=none,aio=threads")
+
+append="console=ttyS0 panic=-1 oops=panic loglevel=4 rig.mode=$mode rig.top=$TOP $*"
+log "booting $(basename "$kernel") with $accel, ${mem}M, $smp vCPUs, mode $mode"
+if (( interactive )); then
+	exec qemu-system-x86_64 "${args[@]}" -append "$append"
+fi
+rc=0
+timeout --foreground -k 10 "$timeout" qemu-system-x86_64 "${args[@]}" -append "$append" </dev/null || rc=$?
+if (( rc == 124 || rc == 137 )); then
+	log "TIMEOUT: QEMU killed after ${timeout}s (console: ${console:-stdout})"
+	exit 124
+fi
+exit "$rc"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Configure (tinyconfig + config/kvm-apf.config) and build bzImage of
+# $TREE into $KOUT with ccache.  The same image is the L1 host and the
+# L2 guest.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+frag=$TOP/config/kvm-apf.config
+[ -d "$TREE/.git" ] || die "no kernel tree at $TREE: run 'make tree'"
+mkdir -p "$KOUT"
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+ccache -M 8G >/dev/null
+kmake=(make -C "$TREE" O="$KOUT" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc")
+
+# Reconfigure only when the fragment changed, so that a rebuild after
+# touching one file stays incremental.
+stamp=$KOUT/.config.frag
+if ! cmp -s "$frag" "$stamp" || [ ! -f "$KOUT/.config" ]; then
+	log "configuring: tinyconfig + $(basename "$frag")"
+	"${kmake[@]}" -s tinyconfig >/dev/null
+	(cd "$KOUT" && "$TREE/scripts/kconfig/merge_config.sh" -m -O "$KOUT" \
+		"$KOUT/.config" "$frag" >/dev/null)
+	"${kmake[@]}" -s olddefconfig >/dev/null
+	# merge_config silently drops what Kconfig refuses; we do not.
+	bad=0
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=*) grep -qxF "$line" "$KOUT/.config" || { log "not set: $line"; bad=1; } ;;
+		"# CONFIG_"*" is not set")
+			opt=${line#\# }; opt=${opt%% *}
+			grep -q "^$opt=" "$KOUT/.config" && { log "unexpectedly set: $opt"; bad=1; } ;;
+		esac
+	done <"$frag"
+	(( bad == 0 )) || die "config fragment did not apply cleanly"
+	cp "$frag" "$stamp"
+fi
+
+log "building bzImage ($JOBS jobs), kernel $("${kmake[@]}" -s kernelrelease)"
+run_logged "$BUILD/kernel-build.log" "${kmake[@]}" bzImage
+ccache -s 2>/dev/null | grep -E 'Hits|Misses' | head -2 | sed 's/^/[build-kernel] ccache /' >&2 || true

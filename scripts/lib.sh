@@ -1,0 +1,38 @@
+# shellcheck shell=bash
+# Common settings for the rig scripts; sourced, never run.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+TREE=${TREE:-$BUILD/linux}
+KOUT=${KOUT:-$BUILD/kout}
+SERIES=$TOP/series
+BASE_PKG=linux-source-6.12
+BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
+BASE_TAG=base
+JOBS=${JOBS:-$(nproc)}
+
+log() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Run a long command with its output in a log file, printing a dot a
+# minute so that a watcher knows it is alive, and the log tail on failure.
+run_logged() {
+	local logf=$1; shift
+	local start=$SECONDS next=$((SECONDS + 60)) rc=0
+	"$@" >"$logf" 2>&1 &
+	local pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		if (( SECONDS >= next )); then
+			next=$((next + 60))
+			log "... $(( (SECONDS - start) / 60 )) min: $(tail -n 1 "$logf" | cut -c1-90)"
+		fi
+	done
+	wait "$pid" || rc=$?
+	if (( rc )); then
+		tail -n 40 "$logf" >&2
+		log "failed after $((SECONDS - start))s (rc=$rc), full log: $logf"
+		return "$rc"
+	fi
+	log "done in $((SECONDS - start))s, log: $logf"
+}
