@@ -47,12 +47,14 @@ if [ -z "$accel" ]; then
 	# L1 could not run KVM itself.
 	if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then accel=kvm; else accel=tcg; fi
 fi
+# shellcheck disable=SC2054 # QEMU options are comma lists
 case $accel in
 kvm) cpu=(-accel kvm -cpu host) ;;
 tcg) cpu=(-accel tcg,thread=multi -cpu max) ;;
 *) die "ACCEL must be kvm or tcg" ;;
 esac
 
+# shellcheck disable=SC2054
 args=(-M q35 "${cpu[@]}" -m "$mem" -smp "$smp" -nodefaults -no-user-config
       -display none -no-reboot -kernel "$kernel" -initrd "$initrd"
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
@@ -64,6 +66,7 @@ else
 	args+=(-serial stdio)
 fi
 [ -n "$results" ] && { : >"$results"; args+=(-serial "file:$results"); }
+# shellcheck disable=SC2054
 (( share )) && args+=(-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
                       -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot)
 [ -n "$disk" ] && args+=(-drive "file=$disk,if=virtio,format=raw,cache=none,aio=threads")

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # Common settings for the rig scripts; sourced, never run.
+# shellcheck disable=SC2034 # used by the scripts that source this
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}

@@ -33,8 +33,7 @@ git am --abort >/dev/null 2>&1 || true
 git checkout -q -f -B master "$BASE_TAG"
 for p in "${patches[@]}"; do
 	if ! git am -q --committer-date-is-author-date "$p" >/dev/null 2>&1; then
-		git am --show-current-patch=diff >/dev/null 2>&1 &&
-			git am --abort >/dev/null 2>&1 || true
+		git am --abort >/dev/null 2>&1 || true
 		die "patch does not apply: $(basename "$p") (base $(cat "$TOP/BASE_VERSION"))"
 	fi
 done
