@@ -51,7 +51,8 @@ fi
 # "checkpatch: TYPE: why", one line per ignored type.
 for p in "${patches[@]}"; do
 	ignore=$(sed -n '/^---$/q; s/^checkpatch: \([A-Z_]*\):.*/\1/p' "$p" | paste -sd, -)
-	out=$(cd "$TREE" && ./scripts/checkpatch.pl --strict --no-summary --terse \
+	# Debian python3-ply for spdxcheck.py, whatever python3 comes first in PATH.
+	out=$(cd "$TREE" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --no-summary --terse \
 		--show-types ${ignore:+--ignore "$ignore"} "$p" 2>&1) || true
 	errs=$(grep -c ': ERROR:' <<<"$out" || true)
 	warns=$(grep -c ': WARNING:' <<<"$out" || true)

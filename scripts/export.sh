@@ -6,7 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 cd "$TREE"
-git diff --quiet HEAD || die "uncommitted changes in $TREE: commit them first"
+git diff --quiet HEAD || log "note: uncommitted changes in $TREE are not exported"
 n=$(git rev-list --count "$BASE_TAG"..HEAD)
 (( n > 0 )) || die "no commits above base"
 

@@ -20,8 +20,8 @@ grep -E '^(not )?ok ' "$res/series.ktap" >&2 || true
 "$TOP/scripts/mkinitramfs.sh" "$list" "$BUILD/initramfs-$name.cpio"
 
 # Show results as they arrive; the console goes to a file.
-touch "$res/vm.ktap"
-tail -n +1 -F "$res/vm.ktap" 2>/dev/null | grep --line-buffered -E '^(not )?ok |^# kernel' >&2 &
+touch "$res/vm.ktap.raw"
+tail -n +1 -F "$res/vm.ktap.raw" 2>/dev/null | grep --line-buffered -E '^(not )?ok |^# kernel' >&2 &
 tailer=$!
 start=$SECONDS
 brc=0
