@@ -52,3 +52,6 @@ shell: kernel
 
 clean:
 	rm -rf build
+
+test-full: deps
+	@$(S)/test-full.sh

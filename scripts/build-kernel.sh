@@ -6,7 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 frag=$TOP/config/kvm-apf.config
-[ -d "$TREE/.git" ] || die "no kernel tree at $TREE: run 'make tree'"
+[ -e "$TREE/.git" ] || die "no kernel tree at $TREE: run 'make tree'"
 mkdir -p "$KOUT"
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 ccache -M 8G >/dev/null
@@ -36,5 +36,5 @@ if ! cmp -s "$frag" "$stamp" || [ ! -f "$KOUT/.config" ]; then
 fi
 
 log "building bzImage ($JOBS jobs), kernel $("${kmake[@]}" -s kernelrelease)"
-run_logged "$BUILD/kernel-build.log" "${kmake[@]}" bzImage
+run_logged "$BUILD/kernel-build$sfx.log" "${kmake[@]}" bzImage
 ccache -s 2>/dev/null | grep -E 'Hits|Misses' | head -2 | sed 's/^/[build-kernel] ccache /' >&2 || true

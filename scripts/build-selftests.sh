@@ -4,13 +4,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-out=$BUILD/selftests
+out=$SELFTESTS
 mkdir -p "$out" "$KOUT"
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 log "installing uAPI headers"
-run_logged "$BUILD/headers.log" make -C "$TREE" O="$KOUT" -j"$JOBS" headers
+run_logged "$BUILD/headers$sfx.log" make -C "$TREE" O="$KOUT" -j"$JOBS" headers
 log "building KVM selftests (static)"
-run_logged "$BUILD/selftests-build.log" \
+run_logged "$BUILD/selftests-build$sfx.log" \
 	make -C "$TREE/tools/testing/selftests/kvm" -j"$JOBS" OUTPUT="$out" \
 	KHDR_INCLUDES="-isystem $KOUT/usr/include" EXTRA_CFLAGS=-static \
 	CC="ccache gcc"

@@ -4,8 +4,13 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
-TREE=${TREE:-$BUILD/linux}
-KOUT=${KOUT:-$BUILD/kout}
+# FLAVOR=base builds and tests the unpatched base (make test-full) in
+# directories of its own; empty is the patched tree.
+FLAVOR=${FLAVOR:-}
+sfx=${FLAVOR:+-$FLAVOR}
+if [ "$FLAVOR" = base ]; then TREE=$BUILD/base-linux; else TREE=$BUILD/linux; fi
+KOUT=$BUILD/kout$sfx
+SELFTESTS=$BUILD/selftests$sfx
 SERIES=$TOP/series
 BASE_PKG=linux-source-6.12
 BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz

@@ -22,7 +22,7 @@ done
 grep -v '^[[:space:]]*\(#\|$\)' "$list" >"$stage/etc/rig/tests.list" || true
 while read -r name _; do
 	case $name in guest:*) continue ;; esac
-	src=$BUILD/selftests/$name
+	src=$SELFTESTS/$name
 	[ -x "$src" ] || die "selftest $name not built ($src)"
 	mkdir -p "$stage/tests/$(dirname "$name")"
 	cp "$src" "$stage/tests/$name"

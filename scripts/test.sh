@@ -6,15 +6,20 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 list=${1:-$TOP/tests/test.list}
-name=$(basename "$list" .list)
+name=$(basename "$list" .list)$sfx
 res=$BUILD/results/$name
 rm -rf "$res"; mkdir -p "$res"
 
-"$TOP/scripts/check-series.sh" >"$res/series.ktap" 2>"$res/series.log" ||
-	{ cat "$res/series.log" >&2; die "series checks could not run"; }
-grep -E '^(not )?ok ' "$res/series.ktap" >&2 || true
-
-"$TOP/scripts/tree.sh"
+if [ "$FLAVOR" = base ]; then
+	"$TOP/scripts/base.sh"
+	[ -d "$TREE" ] || git -C "$BUILD/linux" worktree add -q --detach "$TREE" "$BASE_TAG"
+	: >"$res/series.ktap"
+else
+	"$TOP/scripts/check-series.sh" >"$res/series.ktap" 2>"$res/series.log" ||
+		{ cat "$res/series.log" >&2; die "series checks could not run"; }
+	grep -E '^(not )?ok ' "$res/series.ktap" >&2 || true
+	"$TOP/scripts/tree.sh"
+fi
 "$TOP/scripts/build-kernel.sh"
 "$TOP/scripts/build-selftests.sh"
 "$TOP/scripts/mkinitramfs.sh" "$list" "$BUILD/initramfs-$name.cpio"
@@ -40,7 +45,8 @@ release=$(sed -n 's/^# kernel: //p' "$res/vm.ktap")
 	grep -E '^(not )?ok |^# ' "$res/series.ktap" | sed -E 's/^(not )?ok [0-9]+ /\1ok - /'
 	echo "# in the patched kernel ${release:-(did not boot)}"
 	grep -E '^(not )?ok |^# ' "$res/vm.ktap" | sed -E 's/^(not )?ok [0-9]+ /\1ok - /'
-	case $release in
+	case $FLAVOR/$release in
+	base/*) ;;
 	*-apf*) echo "ok - boot: L1 runs the patched kernel $release" ;;
 	*) echo "not ok - boot: L1 runs the patched kernel (got '${release:-nothing}')" ;;
 	esac
