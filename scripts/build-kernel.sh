@@ -8,6 +8,10 @@ set -euo pipefail
 frag=$TOP/config/kvm-apf.config
 [ -e "$TREE/.git" ] || die "no kernel tree at $TREE: run 'make tree'"
 mkdir -p "$KOUT"
+# One build at a time per output directory (make run and make test may
+# be started side by side).
+exec 9>"$KOUT/.rig-lock"
+flock 9
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 ccache -M 8G >/dev/null
 kmake=(make -C "$TREE" O="$KOUT" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc")

@@ -6,6 +6,8 @@ set -euo pipefail
 
 out=$SELFTESTS
 mkdir -p "$out" "$KOUT"
+exec 9>"$out/.rig-lock"
+flock 9
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 log "installing uAPI headers"
 run_logged "$BUILD/headers$sfx.log" make -C "$TREE" O="$KOUT" -j"$JOBS" headers
