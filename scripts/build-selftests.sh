@@ -6,7 +6,7 @@ set -euo pipefail
 
 out=$SELFTESTS
 mkdir -p "$out" "$KOUT"
-exec 9>"$out/.rig-lock"
+exec 9>"$KOUT/.rig-lock"   # headers are installed in $KOUT
 flock 9
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 log "installing uAPI headers"
