@@ -71,7 +71,7 @@ fi
                       -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot)
 [ -n "$disk" ] && args+=(-drive "file=$disk,if=virtio,format=raw,cache=none,aio=threads")
 
-append="console=ttyS0 panic=-1 oops=panic loglevel=4 rig.mode=$mode rig.top=$TOP $*"
+append="console=ttyS0 panic=-1 oops=panic loglevel=4 rig.mode=$mode rig.top=$TOP rig.kernel=$kernel rig.initrd=$initrd $*"
 log "booting $(basename "$kernel") with $accel, ${mem}M, $smp vCPUs, mode $mode"
 if (( interactive )); then
 	exec qemu-system-x86_64 "${args[@]}" -append "$append"

@@ -17,7 +17,13 @@ cp "$bb" "$stage/bin/busybox"
 done
 install -m 755 "$TOP/guest/init" "$stage/init"
 for f in "$TOP"/guest/*; do
-	[ "$(basename "$f")" = init ] || install -m 755 "$f" "$stage/bin/rig-$(basename "$f")"
+	b=$(basename "$f")
+	case $b in
+	init) ;;
+	*.c) gcc -static -O2 -Wall -o "$stage/bin/rig-${b%.c}" "$f" ||
+		die "cannot build guest tool $b" ;;
+	*) install -m 755 "$f" "$stage/bin/rig-$b" ;;
+	esac
 done
 grep -v '^[[:space:]]*\(#\|$\)' "$list" >"$stage/etc/rig/tests.list" || true
 while read -r name _; do

@@ -30,7 +30,7 @@ tail -n +1 -F "$res/vm.ktap.raw" 2>/dev/null | grep --line-buffered -E '^(not )?
 tailer=$!
 start=$SECONDS
 brc=0
-"$TOP/scripts/boot.sh" --initrd "$BUILD/initramfs-$name.cpio" --mode test \
+"$TOP/scripts/boot.sh" --initrd "$BUILD/initramfs-$name.cpio" --mode test --share-root \
 	--timeout "${BOOT_TIMEOUT:-3600}" --console "$res/console.log" \
 	--results "$res/vm.ktap.raw" || brc=$?
 sleep 1; kill "$tailer" 2>/dev/null || true
