@@ -55,3 +55,6 @@ clean:
 
 test-full: deps
 	@$(S)/test-full.sh
+
+test-mutations: deps
+	@$(S)/mutations.sh
