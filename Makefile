@@ -46,6 +46,10 @@ test-one: deps
 run: deps
 	@$(S)/run.sh $(RUN_ARGS)
 
+# make bench [BENCH_ARGS="-d 20,100 -t 5"]
+bench: deps
+	@$(S)/bench.sh
+
 shell: kernel
 	@$(S)/mkinitramfs.sh /dev/null build/initramfs-shell.cpio
 	@$(S)/boot.sh --initrd build/initramfs-shell.cpio --share-root --interactive --mode shell

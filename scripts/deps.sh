@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev
       cpio xz-utils kmod ccache git rsync busybox-static qemu-system-x86
-      python3 python3-ply python3-git perl)
+      python3 python3-ply python3-git perl gnuplot-nox)
 pkgs+=("$@")
 
 missing=()
