@@ -62,3 +62,6 @@ test-full: deps
 
 test-mutations: deps
 	@$(S)/mutations.sh
+
+check-bisect: deps
+	@$(S)/check-bisect.sh
