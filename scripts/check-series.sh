@@ -40,7 +40,7 @@ fi
 
 if [ ${#patches[@]} -eq 0 ]; then
 	result 1 "series: empty series needs no cover letter"
-elif [ -f "$cover" ] && grep -q "^Subject: \[PATCH 0/${#patches[@]}\]" "$cover" &&
+elif [ -f "$cover" ] && grep -qE "^Subject: \\[PATCH 0+/${#patches[@]}\\]" "$cover" &&
 	! grep -q 'BLURB HERE' "$cover"; then
 	result 1 "series: cover letter present, written, and counts ${#patches[@]} patches"
 else

@@ -14,7 +14,9 @@ cover=$SERIES/0000-cover-letter.patch
 if [ -f "$cover" ] && [ -z "$(git config branch.master.description)" ]; then
 	# Subject line (without the [PATCH 0/N] tag), then the body up to the
 	# shortlog that format-patch appends.
-	awk '/^Subject:/ { sub(/^Subject: (\[[^]]*\] )?/, ""); print; print ""; next }
+	awk '/^Subject:/ { sub(/^Subject: (\[[^]]*\] )?/, ""); subj = $0; insubj = 1; next }
+	     insubj && /^ / { subj = subj $0; next }
+	     insubj { insubj = 0; print subj; print "" }
 	     /^$/ && !body { body = 1; next }
 	     body && /^[^ ].* \([0-9]+\):$/ { exit }
 	     body { print }' "$cover" >.git/rig-description
