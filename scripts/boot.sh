@@ -11,14 +11,13 @@
 #   --console F             serial console log (default: stdout)
 #   --results F             second serial port (ttyS1) to this file
 #   --share-root            export the host's / read-only over virtio-9p
-#   --disk F                attach F as a virtio disk
 #   --interactive           console on the terminal, no timeout
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel=$KOUT/arch/x86/boot/bzImage initrd=$BUILD/initramfs-test.cpio
 mode=shell mem=${MEM:-4096} smp=${SMP:-2} timeout=1800 console="" results=""
-share=0 disk="" interactive=0
+share=0 interactive=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -30,7 +29,6 @@ while [ $# -gt 0 ]; do
 	--console) console=$2; shift ;;
 	--results) results=$2; shift ;;
 	--share-root) share=1 ;;
-	--disk) disk=$2; shift ;;
 	--interactive) interactive=1 ;;
 	--) shift; break ;;
 	*) die "unknown option $1" ;;
@@ -69,7 +67,6 @@ fi
 # shellcheck disable=SC2054
 (( share )) && args+=(-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
                       -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot)
-[ -n "$disk" ] && args+=(-drive "file=$disk,if=virtio,format=raw,cache=none,aio=threads")
 
 append="console=ttyS0 panic=-1 oops=panic loglevel=4 rig.mode=$mode rig.top=$TOP rig.kernel=$kernel rig.initrd=$initrd $*"
 log "booting $(basename "$kernel") with $accel, ${mem}M, $smp vCPUs, mode $mode"
