@@ -11,13 +11,14 @@
 #   --console F             serial console log (default: stdout)
 #   --results F             second serial port (ttyS1) to this file
 #   --share-root            export the host's / read-only over virtio-9p
+#   --disk F                raw image F as a virtio disk (/dev/vda in the guest)
 #   --interactive           console on the terminal, no timeout
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel=$KOUT/arch/x86/boot/bzImage initrd=$BUILD/initramfs-test.cpio
 mode=shell mem=${MEM:-4096} smp=${SMP:-2} timeout=1800 console="" results=""
-share=0 interactive=0
+share=0 interactive=0 disk=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
 	--console) console=$2; shift ;;
 	--results) results=$2; shift ;;
 	--share-root) share=1 ;;
+	--disk) disk=$2; shift ;;
 	--interactive) interactive=1 ;;
 	--) shift; break ;;
 	*) die "unknown option $1" ;;
@@ -38,6 +40,7 @@ done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (make deps)"
 [ -f "$kernel" ] || die "no kernel $kernel (make kernel)"
 [ -f "$initrd" ] || die "no initramfs $initrd"
+[ -z "$disk" ] || [ -f "$disk" ] || die "no disk image $disk"
 
 accel=${ACCEL:-}
 if [ -z "$accel" ]; then
@@ -67,6 +70,11 @@ fi
 # shellcheck disable=SC2054
 (( share )) && args+=(-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
                       -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot)
+# The host's page cache may hold the image (cache=unsafe): the guest
+# still waits for each request, which is what a swap test needs.
+# shellcheck disable=SC2054
+[ -n "$disk" ] && args+=(-drive "file=$disk,format=raw,if=none,id=disk,cache=unsafe"
+                         -device virtio-blk-pci,drive=disk)
 
 append="console=ttyS0 panic=-1 oops=panic loglevel=4 rig.mode=$mode rig.top=$TOP rig.kernel=$kernel rig.initrd=$initrd $*"
 log "booting $(basename "$kernel") with $accel, ${mem}M, $smp vCPUs, mode $mode"

@@ -1,23 +1,114 @@
 #!/usr/bin/env bash
-# "make run": boot the patched kernel as L1 host under QEMU; inside it,
-# boot the same kernel as an L2 guest with KVM and show that the L2
-# enabled async PF.  Exits non-zero when that evidence is missing.
+# "make run": boot the patched kernel as L1 host under QEMU, with a swap
+# disk; inside it, the same kernel as an L2 guest whose QEMU runs in a
+# memory cgroup smaller than the L2's working set, so that the L1 swaps
+# the L2's memory in while the L2 runs memory- and CPU-bound tasks.
+# Shows the VM's async PF events (L1) and page-ready interrupts and work
+# (L2) live, then a summary; exits non-zero when the evidence is missing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+
+usage() {
+	cat <<'EOF'
+usage: make run [RUN_ARGS="options"]
+  -m, --mem MB        L2 guest memory (default 256)
+  -l, --limit MB      memory.max of the L2's QEMU in the L1 (default 128)
+  -c, --cpus N        L2 vCPUs (default 2)
+  -d, --duration S    workload time in each L2 (default 60)
+  -w, --workset MB    memory the L2's memory tasks touch in all (default 3/4 of --mem)
+  --compare           also run the L2 with async PF off (no-kvmapf): CPU work ratio on/off
+  --shell l1|l2       interactive shell in the L1 (swap, cgroup ready) or in an L2
+  --interactive       the same as --shell l1
+  --swap MB           size of the sparse swap image build/swap.img (default 1024)
+Environment: BOOT_TIMEOUT (s, default from the duration), ACCEL=kvm|tcg.
+EOF
+}
+
+mem=256 limit=128 cpus=2 dur=60 workset="" compare=0 shell="" swap=1024
+while [ $# -gt 0 ]; do
+	case $1 in
+	-m|--mem) mem=${2:?$1 needs a value}; shift ;;
+	-l|--limit) limit=${2:?$1 needs a value}; shift ;;
+	-c|--cpus) cpus=${2:?$1 needs a value}; shift ;;
+	-d|--duration) dur=${2:?$1 needs a value}; shift ;;
+	-w|--workset) workset=${2:?$1 needs a value}; shift ;;
+	--swap) swap=${2:?$1 needs a value}; shift ;;
+	--compare) compare=1 ;;
+	--shell) shell=${2:?$1 needs l1 or l2}; shift ;;
+	--interactive) shell=l1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; die "unknown option $1" ;;
+	esac
+	shift
+done
+for v in mem limit cpus dur swap ${workset:+workset}; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive number (got '${!v}')"
+done
+case $shell in ""|l1|l2) ;; *) die "--shell takes l1 or l2" ;; esac
 
 res=$BUILD/results/run
 mkdir -p "$res"
 "$TOP/scripts/tree.sh"
 "$TOP/scripts/build-kernel.sh"
 "$TOP/scripts/mkinitramfs.sh" /dev/null "$BUILD/initramfs-run.cpio"
+"$TOP/scripts/swap-disk.sh" "$BUILD/swap.img" "$swap"
 
+kargs=(rig.l2mem="$mem" rig.l2smp="$cpus" rig.limit="$limit" rig.duration="$dur"
+       rig.compare="$compare" ${workset:+rig.workset="$workset"} ${shell:+rig.shell="$shell"})
+boot=("$TOP/scripts/boot.sh" --initrd "$BUILD/initramfs-run.cpio" --mode run --share-root
+      --disk "$BUILD/swap.img")
+if [ -n "$shell" ]; then
+	exec "${boot[@]}" --interactive -- "${kargs[@]}"
+fi
+
+# Each L2 boots and fills its memory under nested emulation (minutes).
+phases=$((1 + compare))
+tmo=${BOOT_TIMEOUT:-$((120 + phases * (dur + 300)))}
+tty=0
+[ -t 1 ] && tty=1
 start=$SECONDS
 rc=0
-"$TOP/scripts/boot.sh" --initrd "$BUILD/initramfs-run.cpio" --mode run --share-root \
-	--timeout "${BOOT_TIMEOUT:-900}" "$@" 2>&1 | tr -d '\r' | tee "$res/console.log" |
-	grep --line-buffered -E '^(rig|L2\| rig|L2\| \[)' || rc=$?
+"${boot[@]}" --timeout "$tmo" -- "${kargs[@]}" 2>&1 | tr -d '\r' | tee "$res/console.log" |
+	awk -v tty="$tty" -f "$TOP/scripts/run-display.awk" || rc=$?
 log "L1 + L2 ran $((SECONDS - start))s; console: $res/console.log"
+(( rc != 124 )) || die "boot timeout: no result after ${tmo}s (BOOT_TIMEOUT)"
 grep -q '^L2| rig-l2: async PF enabled' "$res/console.log" ||
 	die "the L2 guest did not show async PF enabled"
-grep -q '^rig-l1: L2 exited' "$res/console.log" || die "L1 did not see the L2 exit"
-log "ok: L2 enabled async PF; both guests shut down"
+
+# "key=value" of a phase's result line.
+result() { sed -n "s/^rig-apf: result phase=$1 //p" "$res/console.log" | tail -n 1; }
+val() { [[ " $1 " =~ \ $2=([^ ]*)\  ]] && echo "${BASH_REMATCH[1]}"; }
+bad=0
+summary() {	# summary PHASE LINE
+	local r=$2
+	log "APF $1: ${dur}s; L1: $(val "$r" swap_reads) reads from the swap disk, async PF events" \
+		"not_present=$(val "$r" not_present) halted=$(val "$r" halted) ready=$(val "$r" ready) failed=$(val "$r" failed)"
+	log "APF $1: L2: $(val "$r" hyp) page-ready interrupts (HYP), CPU-bound work $(val "$r" cpu_work)" \
+		"units, memory tasks $(val "$r" mem_passes) passes; tasks stuck in the async PF wait: $(val "$r" stuck)"
+	if [ "$(val "$r" ready)" = "$(val "$r" hyp)" ]; then
+		log "APF $1: tokens matched: L1 page-ready events $(val "$r" ready) == L2 page-ready interrupts $(val "$r" hyp)"
+	else
+		log "APF $1: MISMATCH: L1 page-ready events $(val "$r" ready) != L2 page-ready interrupts $(val "$r" hyp)"
+		bad=1
+	fi
+	if [ "$(val "$r" stuck)" != 0 ] || [ "$(val "$r" unreaped)" != 0 ]; then
+		log "APF $1: guest tasks left in the async PF wait"; bad=1
+	fi
+}
+on=$(result on)
+[ -n "$on" ] || die "no result from the L2 with async PF on (see $res/console.log)"
+summary on "$on"
+[[ $(val "$on" not_present) =~ ^[1-9] ]] ||
+	{ log "APF on: no page-not-present event: the L1 never faulted asynchronously"; bad=1; }
+if (( compare )); then
+	off=$(result off)
+	[ -n "$off" ] || die "no result from the L2 with async PF off (see $res/console.log)"
+	summary off "$off"
+	# Per second: a stalled L2 may overrun its measured time.
+	ratio=$(awk -v a="$(val "$on" cpu_work)" -v as="$(val "$on" secs)" \
+		-v b="$(val "$off" cpu_work)" -v bs="$(val "$off" secs)" \
+		'BEGIN { if (b > 0) printf "%.2f", (a / as) / (b / bs); else print "inf" }')
+	log "CPU-bound work per second APF on/off: $ratio ($(val "$on" cpu_work) units in $(val "$on" secs)s / $(val "$off" cpu_work) in $(val "$off" secs)s)"
+fi
+(( bad == 0 )) || die "the async PF evidence is incomplete (console: $res/console.log)"
+log "ok: the L1 faulted the L2's memory in asynchronously and every page-ready event reached the L2"

@@ -24,6 +24,9 @@ fi
 "$TOP/scripts/build-selftests.sh"
 "$TOP/scripts/mkinitramfs.sh" "$list" "$BUILD/initramfs-$name.cpio"
 
+# Swap for the guest tests that need a real disk (guest:apf-swap-l2).
+"$TOP/scripts/swap-disk.sh" "$res/swap.img" 512
+
 # Show results as they arrive; the console goes to a file.
 touch "$res/vm.ktap.raw"
 tail -n +1 -F "$res/vm.ktap.raw" 2>/dev/null | grep --line-buffered -E '^(not )?ok |^# kernel' >&2 &
@@ -31,9 +34,10 @@ tailer=$!
 start=$SECONDS
 brc=0
 "$TOP/scripts/boot.sh" --initrd "$BUILD/initramfs-$name.cpio" --mode test --share-root \
-	--timeout "${BOOT_TIMEOUT:-3600}" --console "$res/console.log" \
+	--disk "$res/swap.img" --timeout "${BOOT_TIMEOUT:-3600}" --console "$res/console.log" \
 	--results "$res/vm.ktap.raw" || brc=$?
 sleep 1; kill "$tailer" 2>/dev/null || true
+rm -f "$res/swap.img"
 tr -d '\r' <"$res/vm.ktap.raw" >"$res/vm.ktap"
 log "VM ran $((SECONDS - start))s (QEMU rc=$brc); console: $res/console.log"
 
