@@ -8,7 +8,7 @@ set -euo pipefail
 "$TOP/scripts/build-selftests.sh"
 list=$BUILD/full.list
 (cd "$SELFTESTS" && find . -path ./lib -prune -o -type f -perm -u+x -print |
-	sed 's|^\./||' | sort | sed 's/$/ timeout=300/') >"$list"
+	sed 's|^\./||' | sort | sed "s/\$/ timeout=${FULL_TIMEOUT:-120}/") >"$list"
 log "$(wc -l <"$list") selftests"
 
 rc=0
