@@ -6,7 +6,7 @@ S := scripts
 T ?=
 
 .PHONY: all deps base tree kernel selftests check export test test-one test-full \
-	run bench shell clean help
+	qemu run bench shell clean help
 
 all: kernel selftests
 
@@ -27,6 +27,9 @@ kernel: tree
 
 selftests: tree
 	@$(S)/build-selftests.sh
+
+qemu: deps
+	@$(S)/build-qemu.sh
 
 check: deps
 	@$(S)/check-series.sh
@@ -50,7 +53,7 @@ run: deps
 bench: deps
 	@$(S)/bench.sh
 
-shell: kernel
+shell: kernel qemu
 	@$(S)/mkinitramfs.sh /dev/null build/initramfs-shell.cpio
 	@$(S)/boot.sh --initrd build/initramfs-shell.cpio --share-root --interactive --mode shell
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# "make bench": the async PF benchmark (x86_64/async_pf_bench) in the
+# "make bench": the async PF benchmark (x86/async_pf_bench) in the
 # patched L1: a guest scheduler's work rate with APF on and off, for a few
 # host fault-in delays.  Writes build/results/bench/{bench.csv,bench.txt,
 # bench.gp,bench.png}.  BENCH_ARGS overrides the benchmark's arguments.
@@ -18,7 +18,8 @@ command -v gnuplot >/dev/null || die "no gnuplot (install gnuplot-nox)"
 "$TOP/scripts/tree.sh"
 "$TOP/scripts/build-kernel.sh"
 "$TOP/scripts/build-selftests.sh"
-echo "x86_64/async_pf_bench $args timeout=${BENCH_TIMEOUT:-600}" >"$list"
+"$TOP/scripts/build-qemu.sh"
+echo "x86/async_pf_bench $args timeout=${BENCH_TIMEOUT:-600}" >"$list"
 "$TOP/scripts/mkinitramfs.sh" "$list" "$BUILD/initramfs-bench.cpio"
 
 start=$SECONDS

@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (make deps)"
+[ -x "$QEMU" ] || die "no $QEMU (make qemu)"
 [ -f "$kernel" ] || die "no kernel $kernel (make kernel)"
 [ -f "$initrd" ] || die "no initramfs $initrd"
 [ -z "$disk" ] || [ -f "$disk" ] || die "no disk image $disk"
@@ -56,7 +56,7 @@ tcg) cpu=(-accel tcg,thread=multi -cpu max) ;;
 esac
 
 # shellcheck disable=SC2054
-args=(-M q35 "${cpu[@]}" -m "$mem" -smp "$smp" -nodefaults -no-user-config
+args=(-L "$QEMU_FIRMWARE" -M q35 "${cpu[@]}" -m "$mem" -smp "$smp" -nodefaults -no-user-config
       -display none -no-reboot -kernel "$kernel" -initrd "$initrd"
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 if (( interactive )); then
@@ -79,10 +79,10 @@ fi
 append="console=ttyS0 panic=-1 oops=panic loglevel=4 rig.mode=$mode rig.top=$TOP rig.kernel=$kernel rig.initrd=$initrd $*"
 log "booting $(basename "$kernel") with $accel, ${mem}M, $smp vCPUs, mode $mode"
 if (( interactive )); then
-	exec qemu-system-x86_64 "${args[@]}" -append "$append"
+	exec "$QEMU" "${args[@]}" -append "$append"
 fi
 rc=0
-timeout --foreground -k 10 "$timeout" qemu-system-x86_64 "${args[@]}" -append "$append" </dev/null || rc=$?
+timeout --foreground -k 10 "$timeout" "$QEMU" "${args[@]}" -append "$append" </dev/null || rc=$?
 if (( rc == 124 || rc == 137 )); then
 	log "TIMEOUT: QEMU killed after ${timeout}s (console: ${console:-stdout})"
 	exit 124

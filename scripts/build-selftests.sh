@@ -16,4 +16,4 @@ run_logged "$BUILD/selftests-build$sfx.log" \
 	make -C "$TREE/tools/testing/selftests/kvm" -j"$JOBS" OUTPUT="$out" \
 	KHDR_INCLUDES="-isystem $KOUT/usr/include" EXTRA_CFLAGS=-static \
 	CC="ccache gcc"
-log "$(find "$out/x86_64" -maxdepth 1 -type f -perm -u+x | wc -l) x86_64 selftests in $out"
+log "$(find "$out/x86" -maxdepth 1 -type f -perm -u+x | wc -l) x86 selftests in $out"

@@ -3,9 +3,10 @@
 # Extra package names may be given as arguments.
 set -euo pipefail
 
-pkgs=(linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev
-      cpio xz-utils kmod ccache git rsync busybox-static qemu-system-x86
-      python3 python3-ply python3-git perl gnuplot-nox)
+pkgs=(debian-archive-keyring dpkg-dev build-essential bc flex bison libelf-dev libssl-dev
+      cpio xz-utils kmod ccache git rsync busybox-static
+      python3 python3-ply python3-git perl gnuplot-nox
+      ninja-build pkg-config libglib2.0-dev zlib1g-dev python3-venv lib32gcc-12-dev seabios)
 pkgs+=("$@")
 
 missing=()

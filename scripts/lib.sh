@@ -12,10 +12,16 @@ if [ "$FLAVOR" = base ]; then TREE=$BUILD/base-linux; else TREE=$BUILD/linux; fi
 KOUT=$BUILD/kout$sfx
 SELFTESTS=$BUILD/selftests$sfx
 SERIES=$TOP/series
-BASE_PKG=linux-source-6.12
-BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
+BASE_PKG=linux-source-7.3
+# The pinned base (what CI proves); BASE_VER=<version> tries another
+# linux-source-7.3 from the archive, without the checksum.
+BASE_PINNED=$(cat "$TOP/BASE_VERSION")
+BASE_VER=${BASE_VER:-$BASE_PINNED}
 BASE_TAG=base
 JOBS=${JOBS:-$(nproc)}
+# Built by build-qemu.sh; run with -L "$QEMU_FIRMWARE".
+QEMU=$BUILD/qemu/qemu-system-x86_64
+QEMU_FIRMWARE=$BUILD/qemu/firmware
 
 log() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }

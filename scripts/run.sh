@@ -50,6 +50,7 @@ res=$BUILD/results/run
 mkdir -p "$res"
 "$TOP/scripts/tree.sh"
 "$TOP/scripts/build-kernel.sh"
+"$TOP/scripts/build-qemu.sh"
 "$TOP/scripts/mkinitramfs.sh" /dev/null "$BUILD/initramfs-run.cpio"
 "$TOP/scripts/swap-disk.sh" "$BUILD/swap.img" "$swap"
 

@@ -22,6 +22,7 @@ else
 fi
 "$TOP/scripts/build-kernel.sh"
 "$TOP/scripts/build-selftests.sh"
+"$TOP/scripts/build-qemu.sh"
 "$TOP/scripts/mkinitramfs.sh" "$list" "$BUILD/initramfs-$name.cpio"
 
 # Swap for the guest tests that need a real disk (guest:apf-swap-l2).
@@ -46,9 +47,10 @@ release=$(sed -n 's/^# kernel: //p' "$res/vm.ktap")
 {
 	echo "KTAP version 1"
 	echo "# series checks"
-	grep -E '^(not )?ok |^# ' "$res/series.ktap" | sed -E 's/^(not )?ok [0-9]+ /\1ok - /'
-	echo "# in the patched kernel ${release:-(did not boot)}"
-	grep -E '^(not )?ok |^# ' "$res/vm.ktap" | sed -E 's/^(not )?ok [0-9]+ /\1ok - /'
+	# An empty file (FLAVOR=base has no series checks) is no error.
+	{ grep -E '^(not )?ok |^# ' "$res/series.ktap" || true; } | sed -E 's/^(not )?ok [0-9]+ /\1ok - /'
+	echo "# in the ${FLAVOR:-patched} kernel ${release:-(did not boot)}"
+	{ grep -E '^(not )?ok |^# ' "$res/vm.ktap" || true; } | sed -E 's/^(not )?ok [0-9]+ /\1ok - /'
 	case $FLAVOR/$release in
 	base/*) ;;
 	*-apf*) echo "ok - boot: L1 runs the patched kernel $release" ;;
