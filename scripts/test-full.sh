@@ -2,14 +2,15 @@
 # "make test-full": the whole x86 KVM selftest suite on the patched
 # kernel and on the unpatched base, then every test whose result differs.
 # FULL_PART=patched|base runs one side only (the comparison uses the last
-# results of the other side, when there are any).
+# results of the other side, when there are any); FULL_PART=compare runs
+# nothing and compares the last results of both.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 part=${FULL_PART:-both}
-case $part in both|patched|base) ;; *) die "FULL_PART must be both, patched or base" ;; esac
+case $part in both|patched|base|compare) ;; *) die "FULL_PART must be both, patched, base or compare" ;; esac
 list=$BUILD/full.list
-if [ "$part" != base ] || [ ! -f "$list" ]; then
+if { [ "$part" != base ] && [ "$part" != compare ]; } || [ ! -f "$list" ]; then
 	"$TOP/scripts/tree.sh"
 	"$TOP/scripts/build-selftests.sh"
 	(cd "$SELFTESTS" && find . -path ./lib -prune -o -type f -perm -u+x -print |
@@ -18,8 +19,8 @@ fi
 log "$(wc -l <"$list") selftests"
 
 rc=0
-[ "$part" = base ] || "$TOP/scripts/test.sh" "$list" || rc=$?
-if [ "$part" != patched ]; then
+case $part in both|patched) "$TOP/scripts/test.sh" "$list" || rc=$? ;; esac
+if [ "$part" = both ] || [ "$part" = base ]; then
 	"$TOP/scripts/base.sh"
 	[ -d "$BUILD/base-linux" ] ||
 		git -C "$BUILD/linux" worktree add -q --detach "$BUILD/base-linux" "$BASE_TAG"

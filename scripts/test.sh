@@ -67,6 +67,12 @@ skip=$(grep -cE '^ok .*# SKIP' "$res/all.ktap" || true)
 xfail=$(grep -cE '^ok .*# TODO' "$res/all.ktap" || true)
 fail=$(grep -cE '^not ok ' "$res/all.ktap" || true)
 grep -E '^not ok |^ok .*# (SKIP|TODO)' "$res/all.ktap" >&2 || true
+# CI keeps only the end of the output: show why the L1 stopped right here.
+if ! grep -q '^# rig: done' "$res/vm.ktap"; then
+	why='Kernel panic|BUG:|Oops|general protection|Out of memory|WARNING:|TIMEOUT'
+	{ grep -m1 -B2 -A16 -E "$why" "$res/console.log" || tail -n 20 "$res/console.log"; } |
+		tr -d '\r' | cut -c1-160 | sed 's/^/# console: /' >&2
+fi
 log "full KTAP: $res/all.ktap"
 (( xfail == 0 )) || echo "($xfail expected failures of the base kernel counted as passed, see '# TODO' above)"
 echo "$((pass + xfail)) passed, $fail failed, $skip skipped" | tee "$res/summary"
