@@ -44,6 +44,8 @@ log "VM ran $((SECONDS - start))s (QEMU rc=$brc); console: $res/console.log"
 
 # Everything below reads only the result files.
 release=$(sed -n 's/^# kernel: //p' "$res/vm.ktap")
+finished=0
+grep -q '^# rig: done' "$res/vm.ktap" && finished=1
 {
 	echo "KTAP version 1"
 	echo "# series checks"
@@ -56,7 +58,7 @@ release=$(sed -n 's/^# kernel: //p' "$res/vm.ktap")
 	*-apf*) echo "ok - boot: L1 runs the patched kernel $release" ;;
 	*) echo "not ok - boot: L1 runs the patched kernel (got '${release:-nothing}')" ;;
 	esac
-	if ! grep -q '^# rig: done' "$res/vm.ktap"; then
+	if (( ! finished )); then
 		echo "# console tail:"; tail -n 30 "$res/console.log" | sed 's/^/# /'
 		echo "not ok - vm: test run did not finish (QEMU rc=$brc: crash, panic or timeout)"
 	fi
@@ -68,7 +70,7 @@ xfail=$(grep -cE '^ok .*# TODO' "$res/all.ktap" || true)
 fail=$(grep -cE '^not ok ' "$res/all.ktap" || true)
 grep -E '^not ok |^ok .*# (SKIP|TODO)' "$res/all.ktap" >&2 || true
 # CI keeps only the end of the output: show why the L1 stopped right here.
-if ! grep -q '^# rig: done' "$res/vm.ktap"; then
+if (( ! finished )); then
 	why='Kernel panic|BUG:|Oops|general protection|Out of memory|WARNING:|TIMEOUT'
 	{ grep -m1 -B2 -A16 -E "$why" "$res/console.log" || tail -n 20 "$res/console.log"; } |
 		tr -d '\r' | cut -c1-160 | sed 's/^/# console: /' >&2
