@@ -10,7 +10,9 @@ FLAVOR=${FLAVOR:-}
 sfx=${FLAVOR:+-$FLAVOR}
 if [ "$FLAVOR" = base ]; then TREE=$BUILD/base-linux; else TREE=$BUILD/linux; fi
 KOUT=$BUILD/kout$sfx
-SELFTESTS=$BUILD/selftests$sfx
+# SELFTESTS=<dir> runs selftests built elsewhere (with NO_BUILD=1 in
+# test.sh: one test built on its own while the tree is being edited).
+SELFTESTS=${SELFTESTS:-$BUILD/selftests$sfx}
 SERIES=$TOP/series
 BASE_PKG=linux-source-7.3
 # The pinned base (what CI proves); BASE_VER=<version> tries another
