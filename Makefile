@@ -6,7 +6,7 @@ S := scripts
 T ?=
 
 .PHONY: all deps base tree kernel selftests check export test test-one test-full test-swap-l2 \
-	qemu run bench shell clean help
+	test-debug test-mutations check-bisect qemu run bench shell clean help
 
 all: kernel selftests
 
@@ -39,6 +39,12 @@ export:
 
 test: deps
 	@$(S)/test.sh tests/test.list
+
+# tests/test.list on the debug build (config/kvm-apf-debug.config: lockdep,
+# KASAN, KFENCE; build/kout-debug) of the tree as it is; fails on any splat
+# in the console
+test-debug: deps
+	@FLAVOR=debug $(S)/test.sh tests/test.list
 
 # tests/swap-l2.list: quarantined from make test (see the file)
 test-swap-l2: deps

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Configure (tinyconfig + config/kvm-apf.config) and build bzImage of
-# $TREE into $KOUT with ccache.  The same image is the L1 host and the
-# L2 guest.
+# Configure (tinyconfig + config/kvm-apf.config, + kvm-apf-debug.config
+# for FLAVOR=debug) and build bzImage of $TREE into $KOUT with ccache.
+# The same image is the L1 host and the L2 guest.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-frag=$TOP/config/kvm-apf.config
 [ -e "$TREE/.git" ] || die "no kernel tree at $TREE: run 'make tree'"
 mkdir -p "$KOUT"
 # One build at a time per output directory (make run and make test may
@@ -16,16 +15,18 @@ export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 ccache -M 8G >/dev/null
 kmake=(make -C "$TREE" O="$KOUT" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc")
 
-# Reconfigure only when the fragment changed, so that a rebuild after
+# Reconfigure only when a fragment changed, so that a rebuild after
 # touching one file stays incremental.
 stamp=$KOUT/.config.frag
-if ! cmp -s "$frag" "$stamp" || [ ! -f "$KOUT/.config" ]; then
-	log "configuring: tinyconfig + $(basename "$frag")"
+if ! cat "${FRAGMENTS[@]}" | cmp -s - "$stamp" || [ ! -f "$KOUT/.config" ]; then
+	log "configuring: tinyconfig + $(for f in "${FRAGMENTS[@]}"; do basename "$f"; done | paste -sd+)"
 	"${kmake[@]}" -s tinyconfig >/dev/null
 	(cd "$KOUT" && "$TREE/scripts/kconfig/merge_config.sh" -m -O "$KOUT" \
-		"$KOUT/.config" "$frag" >/dev/null)
+		"$KOUT/.config" "${FRAGMENTS[@]}" >/dev/null)
 	"${kmake[@]}" -s olddefconfig >/dev/null
-	# merge_config silently drops what Kconfig refuses; we do not.
+	# merge_config silently drops what Kconfig refuses; we do not.  Every
+	# option of every fragment is checked, as the last fragment that names
+	# it sets it.
 	bad=0
 	while IFS= read -r line; do
 		case $line in
@@ -34,9 +35,12 @@ if ! cmp -s "$frag" "$stamp" || [ ! -f "$KOUT/.config" ]; then
 			opt=${line#\# }; opt=${opt%% *}
 			grep -q "^$opt=" "$KOUT/.config" && { log "unexpectedly set: $opt"; bad=1; } ;;
 		esac
-	done <"$frag"
-	(( bad == 0 )) || die "config fragment did not apply cleanly"
-	cp "$frag" "$stamp"
+	done < <(awk '/^CONFIG_[A-Za-z0-9_]+=/ { k = $0; sub(/=.*/, "", k) }
+		      /^# CONFIG_[A-Za-z0-9_]+ is not set$/ { k = $2 }
+		      k != "" { if (!(k in v)) order[++n] = k; v[k] = $0; k = "" }
+		      END { for (i = 1; i <= n; i++) print v[order[i]] }' "${FRAGMENTS[@]}")
+	(( bad == 0 )) || die "config fragments did not apply cleanly"
+	cat "${FRAGMENTS[@]}" >"$stamp"
 fi
 
 log "building bzImage ($JOBS jobs), kernel $("${kmake[@]}" -s kernelrelease)"

@@ -5,14 +5,28 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 # FLAVOR=base builds and tests the unpatched base (make test-full) in
-# directories of its own; empty is the patched tree.
+# directories of its own; FLAVOR=debug the patched tree with lockdep and
+# memory debugging (make test-debug: config/kvm-apf-debug.config on top,
+# kernel and selftests built apart); empty is the patched tree.
 FLAVOR=${FLAVOR:-}
+case $FLAVOR in ""|base|debug) ;; *) echo "FLAVOR must be empty, base or debug" >&2; exit 2 ;; esac
 sfx=${FLAVOR:+-$FLAVOR}
 if [ "$FLAVOR" = base ]; then TREE=$BUILD/base-linux; else TREE=$BUILD/linux; fi
 KOUT=$BUILD/kout$sfx
 # SELFTESTS=<dir> runs selftests built elsewhere (with NO_BUILD=1 in
 # test.sh: one test built on its own while the tree is being edited).
 SELFTESTS=${SELFTESTS:-$BUILD/selftests$sfx}
+# Config fragments merged onto tinyconfig, in order (a later one wins).
+FRAGMENTS=("$TOP/config/kvm-apf.config")
+# A debug kernel under TCG is slower: each test's timeout is multiplied
+# (guest/run-tests, rig.timeout_mult= on the kernel command line) and the
+# whole VM run gets a larger bound (test.sh's BOOT_TIMEOUT, in seconds).
+if [ "$FLAVOR" = debug ]; then
+	FRAGMENTS+=("$TOP/config/kvm-apf-debug.config")
+	TIMEOUT_MULT=${TIMEOUT_MULT:-3}
+	BOOT_TIMEOUT=${BOOT_TIMEOUT:-7200}
+fi
+TIMEOUT_MULT=${TIMEOUT_MULT:-1}
 SERIES=$TOP/series
 BASE_PKG=linux-source-7.3
 # The pinned base (what CI proves); BASE_VER=<version> tries another

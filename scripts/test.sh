@@ -2,6 +2,9 @@
 # "make test": series checks on the host, then the patched kernel boots
 # under QEMU and runs the tests of a list; prints KTAP and a summary.
 # Usage: test.sh [LIST]   (default tests/test.list)
+# FLAVOR=debug (make test-debug): the same on the debug build of the tree
+# (lockdep, KASAN, KFENCE), without the series checks; its console is
+# scanned for splats.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -12,6 +15,11 @@ rm -rf "$res"; mkdir -p "$res"
 
 if [ -n "${NO_BUILD:-}" ]; then
 	: >"$res/series.ktap"   # the kernel and selftests as last built
+elif [ "$FLAVOR" = debug ]; then
+	# The series checks are make test's.  The tree is tested as it is
+	# (make tree syncs it with series/); created only when missing.
+	: >"$res/series.ktap"
+	[ -e "$TREE/.git" ] || "$TOP/scripts/tree.sh"
 elif [ "$FLAVOR" = base ]; then
 	"$TOP/scripts/base.sh"
 	[ -d "$TREE" ] || git -C "$BUILD/linux" worktree add -q --detach "$TREE" "$BASE_TAG"
@@ -38,9 +46,15 @@ tail -n +1 -F "$res/vm.ktap.raw" 2>/dev/null | grep --line-buffered -E '^(not )?
 tailer=$!
 start=$SECONDS
 brc=0
+kargs=()
+(( TIMEOUT_MULT == 1 )) || kargs+=("rig.timeout_mult=$TIMEOUT_MULT")
+# boot.sh's loglevel=4 keeps KERN_WARNING off the console, and with it
+# WARN(), lockdep and RCU reports: the debug run wants them (the L2s get
+# the L1's loglevel, guest/l2-qemu).
+[ "$FLAVOR" != debug ] || kargs+=(loglevel=5)
 "$TOP/scripts/boot.sh" --initrd "$BUILD/initramfs-$name.cpio" --mode test --share-root \
 	--disk "$res/swap.img" --timeout "${BOOT_TIMEOUT:-3600}" --console "$res/console.log" \
-	--results "$res/vm.ktap.raw" || brc=$?
+	--results "$res/vm.ktap.raw" -- "${kargs[@]}" || brc=$?
 sleep 1; kill "$tailer" 2>/dev/null || true
 rm -f "$res/swap.img"
 tr -d '\r' <"$res/vm.ktap.raw" >"$res/vm.ktap"
@@ -59,9 +73,28 @@ grep -q '^# rig: done' "$res/vm.ktap" && finished=1
 	{ grep -E '^(not )?ok |^# ' "$res/vm.ktap" || true; } | sed -E 's/^(not )?ok [0-9]+ /\1ok - /'
 	case $FLAVOR/$release in
 	base/*) ;;
+	debug/*-apf-debug*) echo "ok - boot: L1 runs the patched debug kernel $release" ;;
+	debug/*) echo "not ok - boot: L1 runs the patched debug kernel (got '${release:-nothing}')" ;;
 	*-apf*) echo "ok - boot: L1 runs the patched kernel $release" ;;
 	*) echo "not ok - boot: L1 runs the patched kernel (got '${release:-nothing}')" ;;
 	esac
+	# The debug kernel's findings: any splat in the console (the L1's, and
+	# the L2s' that guest tests print) fails the run; the first is named
+	# and shown, all of them are counted.
+	if [ "$FLAVOR" = debug ]; then
+		tr -d '\r' <"$res/console.log" >"$res/console.txt"
+		"$TOP/guest/splats" -n "$res/console.txt" >"$res/splats" || true
+		if [ -s "$res/splats" ]; then
+			first=$(head -n 1 "$res/splats")
+			at=${first%%:*}
+			echo "# $(wc -l <"$res/splats") splat lines in the console ($res/splats); from line $at:"
+			sed -n "$((at > 3 ? at - 3 : 1)),$((at + 40))p" "$res/console.txt" | cut -c1-200 | sed 's/^/# /'
+			echo "not ok - debug kernel: $(cut -d: -f2- <<<"$first" | sed 's/^[[:space:]|]*//' | cut -c1-200)"
+		else
+			echo "ok - debug kernel: no lockdep/KASAN/KFENCE/WARN splat in the console"
+		fi
+		rm -f "$res/console.txt"
+	fi
 	if (( ! finished )); then
 		echo "# console tail:"; tail -n 30 "$res/console.log" | sed 's/^/# /'
 		echo "not ok - vm: test run did not finish (QEMU rc=$brc: crash, panic or timeout)"
