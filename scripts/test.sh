@@ -3,8 +3,8 @@
 # under QEMU and runs the tests of a list; prints KTAP and a summary.
 # Usage: test.sh [LIST]   (default tests/test.list)
 # FLAVOR=debug (make test-debug): the same on the debug build of the tree
-# (lockdep, KASAN, KFENCE), without the series checks; its console is
-# scanned for splats.
+# (lockdep, KASAN, KFENCE), without the series checks.  The console of a
+# patched kernel (not FLAVOR=base) is scanned for splats.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -49,9 +49,9 @@ brc=0
 kargs=()
 (( TIMEOUT_MULT == 1 )) || kargs+=("rig.timeout_mult=$TIMEOUT_MULT")
 # boot.sh's loglevel=4 keeps KERN_WARNING off the console, and with it
-# WARN(), lockdep and RCU reports: the debug run wants them (the L2s get
-# the L1's loglevel, guest/l2-qemu).
-[ "$FLAVOR" != debug ] || kargs+=(loglevel=5)
+# WARN(), lockdep and RCU reports: the runs of the patched kernels want
+# them (the L2s get the L1's loglevel, guest/l2-qemu).
+[ "$FLAVOR" = base ] || kargs+=(loglevel=5)
 "$TOP/scripts/boot.sh" --initrd "$BUILD/initramfs-$name.cpio" --mode test --share-root \
 	--disk "$res/swap.img" --timeout "${BOOT_TIMEOUT:-3600}" --console "$res/console.log" \
 	--results "$res/vm.ktap.raw" -- "${kargs[@]}" || brc=$?
@@ -78,10 +78,11 @@ grep -q '^# rig: done' "$res/vm.ktap" && finished=1
 	*-apf*) echo "ok - boot: L1 runs the patched kernel $release" ;;
 	*) echo "not ok - boot: L1 runs the patched kernel (got '${release:-nothing}')" ;;
 	esac
-	# The debug kernel's findings: any splat in the console (the L1's, and
-	# the L2s' that guest tests print) fails the run; the first is named
-	# and shown, all of them are counted.
-	if [ "$FLAVOR" = debug ]; then
+	# Any splat in the console (the L1's, and the L2s' that guest tests
+	# print) fails a run of the patched kernel; the first is named and
+	# shown, all of them are counted.
+	if [ "$FLAVOR" != base ]; then
+		what="${FLAVOR:+$FLAVOR }kernel"
 		tr -d '\r' <"$res/console.log" >"$res/console.txt"
 		"$TOP/guest/splats" -n "$res/console.txt" >"$res/splats" || true
 		if [ -s "$res/splats" ]; then
@@ -89,9 +90,9 @@ grep -q '^# rig: done' "$res/vm.ktap" && finished=1
 			at=${first%%:*}
 			echo "# $(wc -l <"$res/splats") splat lines in the console ($res/splats); from line $at:"
 			sed -n "$((at > 3 ? at - 3 : 1)),$((at + 40))p" "$res/console.txt" | cut -c1-200 | sed 's/^/# /'
-			echo "not ok - debug kernel: $(cut -d: -f2- <<<"$first" | sed 's/^[[:space:]|]*//' | cut -c1-200)"
+			echo "not ok - $what: $(cut -d: -f2- <<<"$first" | sed 's/^[[:space:]|]*//' | cut -c1-200)"
 		else
-			echo "ok - debug kernel: no lockdep/KASAN/KFENCE/WARN splat in the console"
+			echo "ok - $what: no lockdep/KASAN/KFENCE/WARN splat in the console"
 		fi
 		rm -f "$res/console.txt"
 	fi
