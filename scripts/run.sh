@@ -17,6 +17,10 @@ usage: make run [RUN_ARGS="options"]
   -d, --duration S    workload time in each L2 (default 60)
   -w, --workset MB    memory the L2's memory tasks touch in all (default 3/4 of --mem)
   --compare           also run the L2 with async PF off (no-kvmapf): CPU work ratio on/off
+  --postcopy          no memory limit: the L2 is migrated post-copy to a second QEMU in
+                      the L1 once its memory is filled (QMP, local socket)
+  --postcopy-break S  the same, and the link is paused S s into post-copy for 5 s
+  --bandwidth MB      post-copy migration stream cap in MiB/s (default 8)
   --shell l1|l2       interactive shell in the L1 (swap, cgroup ready) or in an L2
   --interactive       the same as --shell l1
   --swap MB           size of the sparse swap image build/swap.img (default 1024)
@@ -25,6 +29,7 @@ EOF
 }
 
 mem=256 limit=128 cpus=2 dur=60 workset="" compare=0 shell="" swap=1024
+postcopy=0 brk=0 bw=8
 while [ $# -gt 0 ]; do
 	case $1 in
 	-m|--mem) mem=${2:?$1 needs a value}; shift ;;
@@ -34,6 +39,9 @@ while [ $# -gt 0 ]; do
 	-w|--workset) workset=${2:?$1 needs a value}; shift ;;
 	--swap) swap=${2:?$1 needs a value}; shift ;;
 	--compare) compare=1 ;;
+	--postcopy) postcopy=1 ;;
+	--postcopy-break) postcopy=1; brk=${2:?$1 needs a value}; shift ;;
+	--bandwidth) bw=${2:?$1 needs a value}; shift ;;
 	--shell) shell=${2:?$1 needs l1 or l2}; shift ;;
 	--interactive) shell=l1 ;;
 	-h|--help) usage; exit 0 ;;
@@ -41,7 +49,8 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-for v in mem limit cpus dur swap ${workset:+workset}; do
+[[ $brk =~ ^[0-9]+$ ]] || die "--postcopy-break takes seconds (got '$brk')"
+for v in mem limit cpus dur swap bw ${workset:+workset}; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive number (got '${!v}')"
 done
 case $shell in ""|l1|l2) ;; *) die "--shell takes l1 or l2" ;; esac
@@ -55,7 +64,8 @@ mkdir -p "$res"
 "$TOP/scripts/swap-disk.sh" "$BUILD/swap.img" "$swap"
 
 kargs=(rig.l2mem="$mem" rig.l2smp="$cpus" rig.limit="$limit" rig.duration="$dur"
-       rig.compare="$compare" ${workset:+rig.workset="$workset"} ${shell:+rig.shell="$shell"})
+       rig.compare="$compare" ${workset:+rig.workset="$workset"} ${shell:+rig.shell="$shell"}
+       rig.postcopy="$postcopy" rig.bw="$bw" rig.break="$brk")
 boot=("$TOP/scripts/boot.sh" --initrd "$BUILD/initramfs-run.cpio" --mode run --share-root
       --disk "$BUILD/swap.img")
 if [ -n "$shell" ]; then
@@ -69,7 +79,8 @@ tty=0
 [ -t 1 ] && tty=1
 start=$SECONDS
 rc=0
-"${boot[@]}" --timeout "$tmo" -- "${kargs[@]}" 2>&1 | tr -d '\r' | tee "$res/console.log" |
+# Line-buffered: console.log and the screen follow the run as it goes.
+"${boot[@]}" --timeout "$tmo" -- "${kargs[@]}" 2>&1 | stdbuf -oL tr -d '\r' | tee "$res/console.log" |
 	awk -v tty="$tty" -f "$TOP/scripts/run-display.awk" || rc=$?
 log "L1 + L2 ran $((SECONDS - start))s; console: $res/console.log"
 (( rc != 124 )) || die "boot timeout: no result after ${tmo}s (BOOT_TIMEOUT)"
@@ -81,15 +92,27 @@ result() { sed -n "s/^rig-apf: result phase=$1 //p" "$res/console.log" | tail -n
 val() { [[ " $1 " =~ \ $2=([^ ]*)\  ]] && echo "${BASH_REMATCH[1]}"; }
 bad=0
 summary() {	# summary PHASE LINE
-	local r=$2
-	log "APF $1: ${dur}s; L1: $(val "$r" swap_reads) reads from the swap disk, async PF events" \
-		"not_present=$(val "$r" not_present) halted=$(val "$r" halted) ready=$(val "$r" ready) failed=$(val "$r" failed)"
+	local r=$2 ready
+	# Post-copy: the L2's page-ready interrupts came from both VMs.
+	ready=$(( $(val "$r" ready) + $(val "$r" src_ready || echo 0) ))
+	if (( postcopy )); then
+		log "APF $1: post-copy of $(val "$r" transferred_mib) MiB in $(val "$r" postcopy_secs)s," \
+			"$(val "$r" postcopy_requests) pages requested by the destination; destination VM's" \
+			"async PF events not_present=$(val "$r" not_present) halted=$(val "$r" halted)" \
+			"ready=$(val "$r" ready) failed=$(val "$r" failed); source VM's ready=$(val "$r" src_ready)"
+		(( brk == 0 )) ||
+			log "APF $1: link down $(val "$r" down_secs)s (ended $(val "$r" link)):" \
+				"L2 CPU-bound work meanwhile $(val "$r" down_cpu_work) units"
+	else
+		log "APF $1: ${dur}s; L1: $(val "$r" swap_reads) reads from the swap disk, async PF events" \
+			"not_present=$(val "$r" not_present) halted=$(val "$r" halted) ready=$(val "$r" ready) failed=$(val "$r" failed)"
+	fi
 	log "APF $1: L2: $(val "$r" hyp) page-ready interrupts (HYP), CPU-bound work $(val "$r" cpu_work)" \
 		"units, memory tasks $(val "$r" mem_passes) passes; tasks stuck in the async PF wait: $(val "$r" stuck)"
-	if [ "$(val "$r" ready)" = "$(val "$r" hyp)" ]; then
-		log "APF $1: tokens matched: L1 page-ready events $(val "$r" ready) == L2 page-ready interrupts $(val "$r" hyp)"
+	if [ "$ready" = "$(val "$r" hyp)" ]; then
+		log "APF $1: tokens matched: L1 page-ready events $ready == L2 page-ready interrupts $(val "$r" hyp)"
 	else
-		log "APF $1: MISMATCH: L1 page-ready events $(val "$r" ready) != L2 page-ready interrupts $(val "$r" hyp)"
+		log "APF $1: MISMATCH: L1 page-ready events $ready != L2 page-ready interrupts $(val "$r" hyp)"
 		bad=1
 	fi
 	if [ "$(val "$r" stuck)" != 0 ] || [ "$(val "$r" unreaped)" != 0 ]; then
@@ -110,6 +133,12 @@ if (( compare )); then
 		-v b="$(val "$off" cpu_work)" -v bs="$(val "$off" secs)" \
 		'BEGIN { if (b > 0) printf "%.2f", (a / as) / (b / bs); else print "inf" }')
 	log "CPU-bound work per second APF on/off: $ratio ($(val "$on" cpu_work) units in $(val "$on" secs)s / $(val "$off" cpu_work) in $(val "$off" secs)s)"
+	if (( postcopy )); then
+		ratio=$(awk -v a="$(val "$on" pc_cpu_work)" -v as="$(val "$on" postcopy_secs)" \
+			-v b="$(val "$off" pc_cpu_work)" -v bs="$(val "$off" postcopy_secs)" \
+			'BEGIN { if (b > 0 && as > 0) printf "%.2f", (a / as) / (b / bs); else print "inf" }')
+		log "CPU-bound work per second during post-copy APF on/off: $ratio ($(val "$on" pc_cpu_work) units in $(val "$on" postcopy_secs)s / $(val "$off" pc_cpu_work) in $(val "$off" postcopy_secs)s)"
+	fi
 fi
 (( bad == 0 )) || die "the async PF evidence is incomplete (console: $res/console.log)"
 log "ok: the L1 faulted the L2's memory in asynchronously and every page-ready event reached the L2"
