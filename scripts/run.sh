@@ -73,7 +73,7 @@ if [ -n "$shell" ]; then
 fi
 
 # Each L2 boots and fills its memory under nested emulation (minutes).
-phases=$((1 + compare))
+phases=$((2 - postcopy + compare))
 tmo=${BOOT_TIMEOUT:-$((120 + phases * (dur + 300)))}
 tty=0
 [ -t 1 ] && tty=1
@@ -119,11 +119,30 @@ summary() {	# summary PHASE LINE
 		log "APF $1: guest tasks left in the async PF wait"; bad=1
 	fi
 }
+# The page-ready status layout the L2 of a phase named in MSR_KVM_ASYNC_PF_INT.
+layout() {
+	awk -v p="rig-apf: phase $1:" 'index($0, p) == 1 { on = 1 }
+		on && /rig-l2: async PF enabled/ { sub(/.*status layout /, ""); print $1; exit }' \
+		"$res/console.log"
+}
+# All VM exits of the L2 per page-ready event, from the L1's vCPU stats.
+per_event() { awk -v e="$(val "$1" exits)" -v r="$(val "$1" ready)" \
+	'BEGIN { if (r > 0) printf "%.1f", e / r; else print "inf" }'; }
 on=$(result on)
 [ -n "$on" ] || die "no result from the L2 with async PF on (see $res/console.log)"
 summary on "$on"
 [[ $(val "$on" not_present) =~ ^[1-9] ]] ||
 	{ log "APF on: no page-not-present event: the L1 never faulted asynchronously"; bad=1; }
+if (( ! postcopy )); then
+	slot=$(result slot)
+	[ -n "$slot" ] || die "no result from the L2 with the page-ready slot (see $res/console.log)"
+	summary slot "$slot"
+	[ "$(layout on)" = 2 ] || { log "APF on: the L2 did not name a page-ready ring"; bad=1; }
+	[ "$(layout slot)" = 0 ] || { log "APF slot: the L2 named a status layout"; bad=1; }
+	log "L2 VM exits per page-ready event, ring: $(per_event "$on") ($(val "$on" exits) / $(val "$on" ready)," \
+		"$(val "$on" irq_window) interrupt windows); slot: $(per_event "$slot") ($(val "$slot" exits) /" \
+		"$(val "$slot" ready), $(val "$slot" irq_window) interrupt windows)"
+fi
 if (( compare )); then
 	off=$(result off)
 	[ -n "$off" ] || die "no result from the L2 with async PF off (see $res/console.log)"
