@@ -107,6 +107,11 @@ skip=$(grep -cE '^ok .*# SKIP' "$res/all.ktap" || true)
 xfail=$(grep -cE '^ok .*# TODO' "$res/all.ktap" || true)
 fail=$(grep -cE '^not ok ' "$res/all.ktap" || true)
 grep -E '^not ok |^ok .*# (SKIP|TODO)' "$res/all.ktap" >&2 || true
+# CI keeps only the output: each failure with the lines the test printed
+# for it (the "# " lines before its "not ok"), at most 60.
+awk '/^# /{b[n++ % 60] = $0; next}
+	/^not ok /{print "# --- why: " $0; for (i = (n > 60 ? n - 60 : 0); i < n; i++) print b[i % 60]}
+	{n = 0}' "$res/all.ktap" | cut -c1-200 >&2
 # CI keeps only the end of the output: show why the L1 stopped right here.
 if (( ! finished )); then
 	why='Kernel panic|BUG:|Oops|general protection|Out of memory|WARNING:|TIMEOUT'
