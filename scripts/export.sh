@@ -6,6 +6,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 cd "$TREE"
+# make check-bisect checks out each commit in turn: exporting then would
+# write a truncated series.
+[ "$(git symbolic-ref -q --short HEAD)" = master ] ||
+	die "$TREE is not on branch master (a check-bisect running?); not exporting"
 git diff --quiet HEAD || log "note: uncommitted changes in $TREE are not exported"
 n=$(git rev-list --count "$BASE_TAG"..HEAD)
 (( n > 0 )) || die "no commits above base"
