@@ -67,6 +67,9 @@ else
 	args+=(-serial stdio)
 fi
 [ -n "$results" ] && { : >"$results"; args+=(-serial "file:$results"); }
+# A hung guest can be inspected from another shell:
+# QEMU_MONITOR=/tmp/mon make run; socat - UNIX-CONNECT:/tmp/mon
+[ -n "${QEMU_MONITOR:-}" ] && args+=(-monitor "unix:$QEMU_MONITOR,server=on,wait=off")
 # shellcheck disable=SC2054
 (( share )) && args+=(-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
                       -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot)

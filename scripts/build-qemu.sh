@@ -29,7 +29,11 @@ opts=(--target-list=x86_64-softmmu --without-default-features --without-default-
 # ccache through its gcc symlink: configure runs "$CC" as one word, and
 # a failed probe (so does a missing lib32gcc-12-dev) drops the option ROMs.
 cc=/usr/lib/ccache/gcc
-stamp=$(printf '%s\n' "$ver" "$meson_ver" "$devices" "$cc" "${opts[@]}")
+# The rig's own fixes to QEMU (config/qemu-patches, see README "QEMU
+# patches"), applied in order after Debian's.
+patches=("$TOP"/config/qemu-patches/*.patch)
+patch_sum=$(cat "${patches[@]}" | sha256sum | cut -d' ' -f1)
+stamp=$(printf '%s\n' "$ver" "$meson_ver" "$devices" "$cc" "$patch_sum" "${opts[@]}")
 
 mkdir -p "$out"
 exec 9>"$BUILD/.qemu-lock"   # make test and make run may start side by side
@@ -65,11 +69,14 @@ export PYTHONPATH=$BUILD/meson/usr/lib/python3/dist-packages
 
 # dpkg-source applies Debian's patches; --no-check: config/qemu.sha256
 # pins all three files, the signer's key is not on the machine.
-if [ "$(cat "$src/rig.version" 2>/dev/null)" != "$ver" ]; then
+if [ "$(cat "$src/rig.version" 2>/dev/null)" != "$ver $patch_sum" ]; then
 	log "extracting qemu $ver"
 	rm -rf "$src" "$src.tmp"
 	dpkg-source -q --no-check -x "$dsc" "$src.tmp" >/dev/null
-	echo "$ver" >"$src.tmp/rig.version"
+	for p in "${patches[@]}"; do
+		patch -d "$src.tmp" -p1 -s --no-backup-if-mismatch <"$p" || die "$p does not apply to qemu $ver"
+	done
+	echo "$ver $patch_sum" >"$src.tmp/rig.version"
 	mv "$src.tmp" "$src"
 fi
 printf '%s\n' "$devices" >"$src/configs/devices/x86_64-softmmu/rig.mak"
