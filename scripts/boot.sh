@@ -68,7 +68,8 @@ else
 fi
 [ -n "$results" ] && { : >"$results"; args+=(-serial "file:$results"); }
 # A hung guest can be inspected from another shell:
-# QEMU_MONITOR=/tmp/mon make run; socat - UNIX-CONNECT:/tmp/mon
+# QEMU_MONITOR=/tmp/mon make run, then any UNIX-socket client on /tmp/mon
+# (socat - UNIX-CONNECT:/tmp/mon, or a few lines of python3).
 [ -n "${QEMU_MONITOR:-}" ] && args+=(-monitor "unix:$QEMU_MONITOR,server=on,wait=off")
 # shellcheck disable=SC2054
 (( share )) && args+=(-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap

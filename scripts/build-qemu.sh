@@ -31,8 +31,10 @@ opts=(--target-list=x86_64-softmmu --without-default-features --without-default-
 cc=/usr/lib/ccache/gcc
 # The rig's own fixes to QEMU (config/qemu-patches, see README "QEMU
 # patches"), applied in order after Debian's.
+shopt -s nullglob
 patches=("$TOP"/config/qemu-patches/*.patch)
-patch_sum=$(cat "${patches[@]}" | sha256sum | cut -d' ' -f1)
+shopt -u nullglob
+patch_sum=$(cat /dev/null "${patches[@]}" | sha256sum | cut -d' ' -f1)
 stamp=$(printf '%s\n' "$ver" "$meson_ver" "$devices" "$cc" "$patch_sum" "${opts[@]}")
 
 mkdir -p "$out"
