@@ -12,13 +12,14 @@
 #   --results F             second serial port (ttyS1) to this file
 #   --share-root            export the host's / read-only over virtio-9p
 #   --disk F                raw image F as a virtio disk (/dev/vda in the guest)
+#   --disk-iops N           at most N reads a second from it (QEMU throttling; 0: no cap)
 #   --interactive           console on the terminal, no timeout
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel=$KOUT/arch/x86/boot/bzImage initrd=$BUILD/initramfs-test.cpio
 mode=shell mem=${MEM:-4096} smp=${SMP:-2} timeout=1800 console="" results=""
-share=0 interactive=0 disk=""
+share=0 interactive=0 disk="" iops=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--results) results=$2; shift ;;
 	--share-root) share=1 ;;
 	--disk) disk=$2; shift ;;
+	--disk-iops) iops=$2; shift ;;
 	--interactive) interactive=1 ;;
 	--) shift; break ;;
 	*) die "unknown option $1" ;;
@@ -48,10 +50,16 @@ if [ -z "$accel" ]; then
 	# L1 could not run KVM itself.
 	if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then accel=kvm; else accel=tcg; fi
 fi
+# TCG runs every vCPU in one thread (TCG_THREAD=multi: one thread each).
+# With a thread per vCPU, QEMU 10.0.13's emulated SVM loses or repeats
+# interrupts (README "QEMU patches"): nested runs stall or triple-fault,
+# with the unpatched base kernel too.
+tcg_thread=${TCG_THREAD:-single}
+case $tcg_thread in single|multi) ;; *) die "TCG_THREAD must be single or multi" ;; esac
 # shellcheck disable=SC2054 # QEMU options are comma lists
 case $accel in
 kvm) cpu=(-accel kvm -cpu host) ;;
-tcg) cpu=(-accel tcg,thread=multi -cpu max) ;;
+tcg) cpu=(-accel "tcg,thread=$tcg_thread" -cpu max) ;;
 *) die "ACCEL must be kvm or tcg" ;;
 esac
 
@@ -74,14 +82,17 @@ fi
 # shellcheck disable=SC2054
 (( share )) && args+=(-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
                       -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot)
-# The host's page cache may hold the image (cache=unsafe): the guest
-# still waits for each request, which is what a swap test needs.
+[ "${iops:-0}" = 0 ] && iops=""
+# The host's page cache may hold the image (cache=unsafe): a read then
+# waits for emulated CPU time only, unless --disk-iops caps the reads.
 # shellcheck disable=SC2054
-[ -n "$disk" ] && args+=(-drive "file=$disk,format=raw,if=none,id=disk,cache=unsafe"
+[ -n "$disk" ] && args+=(-drive "file=$disk,format=raw,if=none,id=disk,cache=unsafe${iops:+,throttling.iops-read=$iops}"
                          -device virtio-blk-pci,drive=disk)
 
 append="console=ttyS0 panic=-1 oops=panic loglevel=4 rig.mode=$mode rig.top=$TOP rig.kernel=$kernel rig.initrd=$initrd $*"
-log "booting $(basename "$kernel") with $accel, ${mem}M, $smp vCPUs, mode $mode"
+how=$accel
+[ "$accel" = kvm ] || how="tcg (thread=$tcg_thread)"
+log "booting $(basename "$kernel") with $how, ${mem}M, $smp vCPUs, mode $mode"
 if (( interactive )); then
 	exec "$QEMU" "${args[@]}" -append "$append"
 fi

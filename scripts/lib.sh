@@ -35,6 +35,11 @@ BASE_PINNED=$(cat "$TOP/BASE_VERSION")
 BASE_VER=${BASE_VER:-$BASE_PINNED}
 BASE_TAG=base
 JOBS=${JOBS:-$(nproc)}
+# Reads a second from the swap disk of make run and make test (0: no
+# cap).  Without a cap a swap-in costs only emulated CPU time, which the
+# one TCG thread (boot.sh) shares with the vCPUs: async PF then has no
+# wait to overlap.  Capped, a read waits as for a device.
+SWAP_IOPS=${SWAP_IOPS:-400}
 # Built by build-qemu.sh; run with -L "$QEMU_FIRMWARE".
 QEMU=$BUILD/qemu/qemu-system-x86_64
 QEMU_FIRMWARE=$BUILD/qemu/firmware

@@ -53,7 +53,7 @@ kargs=()
 # them (the L2s get the L1's loglevel, guest/l2-qemu).
 [ "$FLAVOR" = base ] || kargs+=(loglevel=5)
 "$TOP/scripts/boot.sh" --initrd "$BUILD/initramfs-$name.cpio" --mode test --share-root \
-	--disk "$res/swap.img" --timeout "${BOOT_TIMEOUT:-3600}" --console "$res/console.log" \
+	--disk "$res/swap.img" --disk-iops "$SWAP_IOPS" --timeout "${BOOT_TIMEOUT:-3600}" --console "$res/console.log" \
 	--results "$res/vm.ktap.raw" -- "${kargs[@]}" || brc=$?
 sleep 1; kill "$tailer" 2>/dev/null || true
 rm -f "$res/swap.img"
