@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Make $TREE = base + series/.  Re-applies when series/ changed, unless
-# the tree holds commits that were never exported (work in progress).
+# Make $TREE = base + series/ (FLAVOR=base: the base alone).  Re-applies
+# when series/ changed, unless the tree holds commits that were never
+# exported (work in progress).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 "$TOP/scripts/base.sh"
+# FLAVOR=base: the pristine base, a worktree of $BUILD/linux at the tag.
+if [ "$FLAVOR" = base ]; then
+	[ -d "$TREE" ] || git -C "$BUILD/linux" worktree add -q --detach "$TREE" "$BASE_TAG"
+	exit 0
+fi
 cd "$TREE"
 git config user.email >/dev/null || git config user.email "rig@localhost"
 git config user.name >/dev/null || git config user.name "kvm-apf rig"
