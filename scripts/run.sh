@@ -24,11 +24,12 @@ usage: make run [RUN_ARGS="options"]
   --shell l1|l2       interactive shell in the L1 (swap, cgroup ready) or in an L2
   --interactive       the same as --shell l1
   --swap MB           size of the sparse swap image build/swap.img (default 1024)
+  --swap-iops N       reads a second the swap disk serves (default 400; 0: no cap)
 Environment: BOOT_TIMEOUT (s, default from the duration), ACCEL=kvm|tcg.
 EOF
 }
 
-mem=256 limit=128 cpus=2 dur=60 workset="" compare=0 shell="" swap=1024
+mem=256 limit=128 cpus=2 dur=60 workset="" compare=0 shell="" swap=1024 iops=$SWAP_IOPS
 postcopy=0 brk=0 bw=8
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -38,6 +39,7 @@ while [ $# -gt 0 ]; do
 	-d|--duration) dur=${2:?$1 needs a value}; shift ;;
 	-w|--workset) workset=${2:?$1 needs a value}; shift ;;
 	--swap) swap=${2:?$1 needs a value}; shift ;;
+	--swap-iops) iops=${2:?$1 needs a value}; shift ;;
 	--compare) compare=1 ;;
 	--postcopy) postcopy=1 ;;
 	--postcopy-break) postcopy=1; brk=${2:?$1 needs a value}; shift ;;
@@ -50,6 +52,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [[ $brk =~ ^[0-9]+$ ]] || die "--postcopy-break takes seconds (got '$brk')"
+[[ $iops =~ ^[0-9]+$ ]] || die "--swap-iops takes a number (got '$iops')"
 for v in mem limit cpus dur swap bw ${workset:+workset}; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive number (got '${!v}')"
 done
@@ -67,7 +70,7 @@ kargs=(rig.l2mem="$mem" rig.l2smp="$cpus" rig.limit="$limit" rig.duration="$dur"
        rig.compare="$compare" ${workset:+rig.workset="$workset"} ${shell:+rig.shell="$shell"}
        rig.postcopy="$postcopy" rig.bw="$bw" rig.break="$brk")
 boot=("$TOP/scripts/boot.sh" --initrd "$BUILD/initramfs-run.cpio" --mode run --share-root
-      --disk "$BUILD/swap.img")
+      --disk "$BUILD/swap.img" --disk-iops "$iops")
 if [ -n "$shell" ]; then
 	exec "${boot[@]}" --interactive -- "${kargs[@]}"
 fi
@@ -101,9 +104,14 @@ per_event() { awk -v e="$(val "$1" exits)" -v r="$(val "$1" ready)" \
 	'BEGIN { if (r > 0) printf "%.1f", e / r; else print "inf" }'; }
 bad=0
 summary() {	# summary PHASE LINE
-	local r=$2 ready
+	local r=$2 ready src
 	# Post-copy: the L2's page-ready interrupts came from both VMs.
-	ready=$(( $(val "$r" ready) + $(val "$r" src_ready || echo 0) ))
+	ready=$(val "$r" ready || true) src=$(val "$r" src_ready || echo 0)
+	if ! [[ $ready =~ ^[0-9]+$ && $src =~ ^[0-9]+$ ]]; then
+		log "APF $1: no async PF counters for this VM (ready='$ready', source's '$src')"
+		ready=0 src=0 bad=1
+	fi
+	ready=$((ready + src))
 	if (( postcopy )); then
 		log "APF $1: post-copy of $(val "$r" transferred_mib) MiB in $(val "$r" postcopy_secs)s," \
 			"$(val "$r" postcopy_requests) pages requested by the destination; destination VM's" \
@@ -165,10 +173,13 @@ if (( compare )); then
 		'BEGIN { if (b > 0) printf "%.2f", (a / as) / (b / bs); else print "inf" }')
 	log "CPU-bound work per second APF on/off: $ratio ($(val "$on" cpu_work) units in $(val "$on" secs)s / $(val "$off" cpu_work) in $(val "$off" secs)s)"
 	if (( postcopy )); then
-		ratio=$(awk -v a="$(val "$on" pc_cpu_work)" -v as="$(val "$on" postcopy_secs)" \
-			-v b="$(val "$off" pc_cpu_work)" -v bs="$(val "$off" postcopy_secs)" \
-			'BEGIN { if (b > 0 && as > 0) printf "%.2f", (a / as) / (b / bs); else print "inf" }')
-		log "CPU-bound work per second during post-copy APF on/off: $ratio ($(val "$on" pc_cpu_work) units in $(val "$on" postcopy_secs)s / $(val "$off" pc_cpu_work) in $(val "$off" postcopy_secs)s)"
+		# Over the seconds the L2 reported from the destination up to
+		# the end of post-copy (it may end its workload earlier).
+		ratio=$(awk -v a="$(val "$on" pc_cpu_work)" -v as="$(val "$on" pc_work_secs)" \
+			-v b="$(val "$off" pc_cpu_work)" -v bs="$(val "$off" pc_work_secs)" \
+			'BEGIN { if (b > 0 && as > 0 && bs > 0) printf "%.2f", (a / as) / (b / bs); else print "inf" }')
+		log "CPU-bound work per second during post-copy APF on/off: $ratio ($(val "$on" pc_cpu_work) units in" \
+			"$(val "$on" pc_work_secs) L2 seconds / $(val "$off" pc_cpu_work) in $(val "$off" pc_work_secs))"
 	fi
 fi
 (( bad == 0 )) || die "the async PF evidence is incomplete (console: $res/console.log)"
