@@ -5,7 +5,7 @@ SHELL := /bin/bash
 S := scripts
 T ?=
 
-.PHONY: all deps base tree kernel selftests check export test test-one test-full test-swap-l2 test-postcopy-l2 \
+.PHONY: all deps base tree kernel selftests check export test test-one test-full \
 	test-debug test-mutations check-bisect qemu run bench shell clean help
 
 all: kernel selftests
@@ -45,14 +45,6 @@ test: deps
 # in the console
 test-debug: deps
 	@FLAVOR=debug $(S)/test.sh tests/test.list
-
-# tests/swap-l2.list: quarantined from make test (see the file)
-test-swap-l2: deps
-	@$(S)/test.sh tests/swap-l2.list
-
-# tests/postcopy-l2.list: quarantined from make test (see the file)
-test-postcopy-l2: deps
-	@$(S)/test.sh tests/postcopy-l2.list
 
 # make test-one T=x86/kvm_pv_test [ARGS="timeout=60"]
 test-one: deps
