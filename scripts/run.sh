@@ -117,9 +117,13 @@ summary() {	# summary PHASE LINE
 			"$(val "$r" postcopy_requests) pages requested by the destination; destination VM's" \
 			"async PF events not_present=$(val "$r" not_present) halted=$(val "$r" halted)" \
 			"ready=$(val "$r" ready) failed=$(val "$r" failed); source VM's ready=$(val "$r" src_ready)"
-		(( brk == 0 )) ||
+		if (( brk )); then
 			log "APF $1: link down $(val "$r" down_secs)s (ended $(val "$r" link)):" \
 				"L2 CPU-bound work meanwhile $(val "$r" down_cpu_work) units"
+			[ "$(val "$r" link)" = recovered ] || {
+				log "APF $1: the link was not paused and recovered during post-copy" \
+					"(a longer post-copy: a lower --bandwidth)"; bad=1; }
+		fi
 	else
 		log "APF $1: ${dur}s; L1: $(val "$r" swap_reads) reads from the swap disk, async PF events" \
 			"not_present=$(val "$r" not_present) halted=$(val "$r" halted) ready=$(val "$r" ready) failed=$(val "$r" failed)"
