@@ -21,9 +21,7 @@ log "$(wc -l <"$list") selftests"
 rc=0
 case $part in both|patched) "$TOP/scripts/test.sh" "$list" || rc=$? ;; esac
 if [ "$part" = both ] || [ "$part" = base ]; then
-	"$TOP/scripts/base.sh"
-	[ -d "$BUILD/base-linux" ] ||
-		git -C "$BUILD/linux" worktree add -q --detach "$BUILD/base-linux" "$BASE_TAG"
+	FLAVOR=base "$TOP/scripts/tree.sh"
 	FLAVOR=base "$TOP/scripts/build-selftests.sh"
 	# The base lacks this series' tests; run the rest.
 	mkdir -p "$BUILD/base-list"

@@ -21,8 +21,7 @@ elif [ "$FLAVOR" = debug ]; then
 	: >"$res/series.ktap"
 	[ -e "$TREE/.git" ] || "$TOP/scripts/tree.sh"
 elif [ "$FLAVOR" = base ]; then
-	"$TOP/scripts/base.sh"
-	[ -d "$TREE" ] || git -C "$BUILD/linux" worktree add -q --detach "$TREE" "$BASE_TAG"
+	"$TOP/scripts/tree.sh"
 	: >"$res/series.ktap"
 else
 	"$TOP/scripts/check-series.sh" >"$res/series.ktap" 2>"$res/series.log" ||
