@@ -96,8 +96,8 @@ static unsigned long long sum(const struct counter *c, int n)
 	return s;
 }
 
-/* Page-ready interrupts: the HYP line of /proc/interrupts, over all CPUs. */
-static unsigned long long hyp_count(void)
+/* A line of /proc/interrupts ("HYP:", page-ready), summed over all CPUs. */
+static unsigned long long irq_count(const char *name)
 {
 	unsigned long long s = 0;
 	char line[4096], *p, *end;
@@ -107,9 +107,9 @@ static unsigned long long hyp_count(void)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		p = line + strspn(line, " ");
-		if (strncmp(p, "HYP:", 4))
+		if (strncmp(p, name, strlen(name)))
 			continue;
-		for (p += 4;; p = end) {
+		for (p += strlen(name);; p = end) {
 			unsigned long long v = strtoull(p, &end, 10);
 
 			if (end == p)
@@ -119,6 +119,25 @@ static unsigned long long hyp_count(void)
 	}
 	fclose(f);
 	return s;
+}
+
+static unsigned long long hyp_count(void)
+{
+	return irq_count("HYP:");
+}
+
+/*
+ * The other interrupts of the measured time, to tell the VM exits the L1
+ * counts apart: timer interrupts (each rearms the TSC deadline) and
+ * reschedule and call-function IPIs (each sent with an ICR write).
+ */
+static const char *const other_irqs[] = { "LOC:", "RES:", "CAL:" };
+#define NR_OTHER (sizeof(other_irqs) / sizeof(other_irqs[0]))
+
+static void other_counts(unsigned long long *v)
+{
+	for (unsigned int i = 0; i < NR_OTHER; i++)
+		v[i] = irq_count(other_irqs[i]);
 }
 
 /* Tasks asleep in the guest's async PF wait, named on stdout. */
@@ -164,6 +183,7 @@ int main(int argc, char **argv)
 {
 	int secs = 60, nmem = 2, ncpu = 2, linger = 3, mib = 192, opt, alive, stuck, len;
 	char line[512];
+	unsigned long long other0[NR_OTHER], other[NR_OTHER];
 	unsigned long long hyp0, hyp, last_hyp, work, work0, last_work, pages, pages0, last_pages;
 	pid_t pids[2 * MAX_TASKS];
 	double t0, t, next;
@@ -230,6 +250,7 @@ int main(int argc, char **argv)
 	}
 	printf("apf-load: memory filled in %.0f s; measuring for %d s\n", now() - t0, secs);
 	hyp0 = last_hyp = hyp_count();
+	other_counts(other0);
 	work0 = last_work = sum(sh->work, ncpu);
 	pages0 = last_pages = sum(sh->pages, nmem);
 
@@ -246,6 +267,7 @@ int main(int argc, char **argv)
 		last_work = work, last_pages = pages, last_hyp = hyp;
 	}
 	t = now() - t0;
+	other_counts(other);
 	work = sum(sh->work, ncpu) - work0;
 	pages = sum(sh->pages, nmem) - pages0;
 
@@ -269,10 +291,11 @@ int main(int argc, char **argv)
 	for (int pass = 0; pass < 2; pass++) {
 		hyp = hyp_count();
 		len = snprintf(line, sizeof(line),
-			       "apf-load: %s secs=%.0f cpu_work=%llu mem_pages=%llu mem_passes=%.1f hyp=%llu hyp_during=%llu unreaped=%d stuck=%d\n",
+			       "apf-load: %s secs=%.0f cpu_work=%llu mem_pages=%llu mem_passes=%.1f hyp=%llu hyp_during=%llu unreaped=%d stuck=%d loc_during=%llu res_during=%llu cal_during=%llu\n",
 			       pass ? "done" : "stopped", t, work, pages,
 			       (double)pages * PAGE / ((double)mib * 1048576), hyp, hyp - hyp0,
-			       alive, stuck);
+			       alive, stuck, other[0] - other0[0], other[1] - other0[1],
+			       other[2] - other0[2]);
 		fflush(stdout);
 		if (write(1, line, len) != len)
 			return 1;

@@ -102,6 +102,34 @@ layout() {
 # All VM exits of the L2 per page-ready event, from the L1's vCPU stats.
 per_event() { awk -v e="$(val "$1" exits)" -v r="$(val "$1" ready)" \
 	'BEGIN { if (r > 0) printf "%.1f", e / r; else print "inf" }'; }
+# The same by cause, over the L2's measured time (from the start_ counters
+# taken when it began; boot and memory fill left out).  "other" is mostly
+# MSR writes (the slot's ACK, IPIs, the TSC deadline), which KVM has no
+# stat for.
+by_cause() {
+	local r=$1 k a z d out="" sum=0 n=""
+	for k in ready exits pf_taken halt irq irq_window; do
+		a=$(val "$r" "start_$k" || true) z=$(val "$r" $k || true)
+		[[ $a =~ ^[0-9]+$ && $z =~ ^[0-9]+$ ]] || { echo "(no exit causes)"; return; }
+		d=$((z - a))
+		case $k in
+		ready) n=$d; out="$d events:" ;;
+		exits) out="$out $d exits, per event $(awk -v d=$d -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", d / n; else print "inf" }'):" ;;
+		*) sum=$((sum + d))
+		   out="$out $k $(awk -v d=$d -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", d / n; else print "inf" }')," ;;
+		esac
+	done
+	a=$(val "$r" start_exits) z=$(val "$r" exits)
+	out="$out other $(awk -v d=$((z - a - sum)) -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", d / n; else print "inf" }')"
+	# What the L2 took meanwhile, for "other": each timer interrupt rearms
+	# the TSC deadline, each IPI is an ICR write of its sender.
+	for k in loc res cal; do
+		z=$(val "$r" "${k}_during" || true)
+		[[ $z =~ ^[0-9]+$ ]] || { echo "$out"; return; }
+		out="$out; $k $(awk -v d="$z" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", d / n; else print "inf" }')"
+	done
+	echo "$out (L2 interrupts per event: timer, reschedule and call-function IPIs)"
+}
 bad=0
 summary() {	# summary PHASE LINE
 	local r=$2 ready src
@@ -158,6 +186,7 @@ if (( ! postcopy )); then
 	[ "$(layout on)" = 2 ] || { log "APF on: the L2 did not name a page-ready ring"; bad=1; }
 	log "L2 VM exits per page-ready event, ring: $(per_event "$on") ($(val "$on" exits) /" \
 		"$(val "$on" ready), $(val "$on" irq_window) interrupt windows)"
+	log "L2 in its measured time, ring: $(by_cause "$on")"
 fi
 if (( compare && ! postcopy )); then
 	slot=$(result slot)
@@ -166,6 +195,7 @@ if (( compare && ! postcopy )); then
 	[ "$(layout slot)" = 0 ] || { log "APF slot: the L2 named a status layout"; bad=1; }
 	log "L2 VM exits per page-ready event, slot: $(per_event "$slot") ($(val "$slot" exits) /" \
 		"$(val "$slot" ready), $(val "$slot" irq_window) interrupt windows)"
+	log "L2 in its measured time, slot: $(by_cause "$slot")"
 fi
 if (( compare )); then
 	off=$(result off)
