@@ -108,25 +108,26 @@ per_event() { awk -v e="$(val "$1" exits)" -v r="$(val "$1" ready)" \
 # stat for.
 by_cause() {
 	local r=$1 k a z d out="" sum=0 n=""
+	per() { awk -v d="$1" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", d / n; else print "inf" }'; }
 	for k in ready exits pf_taken halt irq irq_window; do
 		a=$(val "$r" "start_$k" || true) z=$(val "$r" $k || true)
 		[[ $a =~ ^[0-9]+$ && $z =~ ^[0-9]+$ ]] || { echo "(no exit causes)"; return; }
 		d=$((z - a))
 		case $k in
 		ready) n=$d; out="$d events:" ;;
-		exits) out="$out $d exits, per event $(awk -v d=$d -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", d / n; else print "inf" }'):" ;;
+		exits) out="$out $d exits, per event $(per "$d"):" ;;
 		*) sum=$((sum + d))
-		   out="$out $k $(awk -v d=$d -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", d / n; else print "inf" }')," ;;
+		   out="$out $k $(per "$d")," ;;
 		esac
 	done
 	a=$(val "$r" start_exits) z=$(val "$r" exits)
-	out="$out other $(awk -v d=$((z - a - sum)) -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", d / n; else print "inf" }')"
+	out="$out other $(per $((z - a - sum)))"
 	# What the L2 took meanwhile, for "other": each timer interrupt rearms
 	# the TSC deadline, each IPI is an ICR write of its sender.
 	for k in loc res cal; do
 		z=$(val "$r" "${k}_during" || true)
 		[[ $z =~ ^[0-9]+$ ]] || { echo "$out"; return; }
-		out="$out; $k $(awk -v d="$z" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", d / n; else print "inf" }')"
+		out="$out; $k $(per "$z")"
 	done
 	echo "$out (L2 interrupts per event: timer, reschedule and call-function IPIs)"
 }
