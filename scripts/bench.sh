@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # "make bench": the async PF benchmark (x86/async_pf_bench) in the
 # patched L1: a guest scheduler's work rate with APF off, with page ready in
-# the token slot and in the ring, for a few host fault-in delays.  Writes build/results/bench/{bench.csv,bench.txt,
-# bench.gp,bench.png}.  BENCH_ARGS overrides the benchmark's arguments.
+# the token slot, in the ring, and in the ring with a delay_us ("lazy"), for
+# a few host fault-in delays.  Writes build/results/bench/{bench.csv,
+# bench.txt,bench.gp,bench.png}.  BENCH_ARGS overrides the benchmark's
+# arguments.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -67,6 +69,7 @@ items=$(awk -F, -v c="$(col items)" 'NR == 2 { print $c }' "$res/bench.csv")
 # Room for the key above the highest rate.
 ymax=$(awk -F, -v c="$(col work_per_s)" 'NR > 1 && $c > m { m = $c } END { print m * 1.35 }' "$res/bench.csv")
 slot="'< grep ,slot, $res/bench.csv'" ring="'< grep ,ring, $res/bench.csv'"
+lazy="'< grep ,lazy, $res/bench.csv'"
 off="'< grep ,off, $res/bench.csv'"
 cat >"$res/bench.gp" <<EOF
 set datafile separator ","
@@ -80,7 +83,8 @@ set grid
 set key top right
 set yrange [0:$ymax]
 set title "work done (chunks/s), ratio to APF off"
-plot $ring using 1:$(col work_per_s) with linespoints pt 9 title "ring", \
+plot $lazy using 1:$(col work_per_s) with linespoints pt 11 title "lazy", \
+     $ring using 1:$(col work_per_s) with linespoints pt 9 title "ring", \
      $slot using 1:$(col work_per_s) with linespoints pt 7 title "slot", \
      $off using 1:$(col work_per_s) with linespoints pt 5 title "APF off (halt)", \
      $ring using 1:$(col work_per_s):(sprintf("%.1fx", column($(col ratio)))) \
@@ -88,13 +92,15 @@ plot $ring using 1:$(col work_per_s) with linespoints pt 9 title "ring", \
      ${base:-0} with lines dt 2 title "no slow memory"
 set title "efficiency: work rate / (no-slow-memory rate x limit)"
 set yrange [0:1.2]
-plot $ring using 1:$(col efficiency) with linespoints pt 9 title "ring", \
+plot $lazy using 1:$(col efficiency) with linespoints pt 11 title "lazy", \
+     $ring using 1:$(col efficiency) with linespoints pt 9 title "ring", \
      $slot using 1:$(col efficiency) with linespoints pt 7 title "slot", \
      $off using 1:$(col efficiency) with linespoints pt 5 title "APF off", \
      0.85 with lines dt 2 title "0.85"
 set title "VM exits per delayed page"
 set yrange [0:*]
-plot $ring using 1:$(col exits_per_page) with linespoints pt 9 title "ring", \
+plot $lazy using 1:$(col exits_per_page) with linespoints pt 11 title "lazy", \
+     $ring using 1:$(col exits_per_page) with linespoints pt 9 title "ring", \
      $slot using 1:$(col exits_per_page) with linespoints pt 7 title "slot", \
      $off using 1:$(col exits_per_page) with linespoints pt 5 title "APF off"
 set title "page ready latency (ms): p50"
@@ -102,7 +108,8 @@ set logscale y
 set yrange [*:*]
 set autoscale yfix
 set key top left
-plot $ring using 1:(column($(col lat_p50_us))/1000) with linespoints pt 9 title "ring", \
+plot $lazy using 1:(column($(col lat_p50_us))/1000) with linespoints pt 11 title "lazy", \
+     $ring using 1:(column($(col lat_p50_us))/1000) with linespoints pt 9 title "ring", \
      $slot using 1:(column($(col lat_p50_us))/1000) with linespoints pt 7 title "slot", \
      $off using 1:(column($(col lat_p50_us))/1000) with linespoints pt 5 title "off", \
      x with lines dt 2 title "delay"

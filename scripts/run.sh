@@ -17,6 +17,8 @@ usage: make run [RUN_ARGS="options"]
   -d, --duration S    workload time in each L2 (default 60)
   -w, --workset MB    memory the L2's memory tasks touch in all (default 3/4 of --mem)
   --compare           also run the L2 with async PF off (no-kvmapf): CPU work ratio on/off
+  --delay US          the ring's L2 boots with kvm-apf-delay=US: page-ready events wait up
+                      to US microseconds for an exit the vCPU takes anyway (default 0)
   --postcopy          no memory limit: the L2 is migrated post-copy to a second QEMU in
                       the L1 once its memory is filled (QMP, local socket)
   --postcopy-break S  the same, and the link is paused S s into post-copy for 5 s
@@ -30,7 +32,7 @@ EOF
 }
 
 mem=256 limit=128 cpus=2 dur=60 workset="" compare=0 shell="" swap=1024 iops=$SWAP_IOPS
-postcopy=0 brk=0 bw=8
+postcopy=0 brk=0 bw=8 delay=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	-m|--mem) mem=${2:?$1 needs a value}; shift ;;
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--swap) swap=${2:?$1 needs a value}; shift ;;
 	--swap-iops) iops=${2:?$1 needs a value}; shift ;;
 	--compare) compare=1 ;;
+	--delay) delay=${2:?$1 needs a value}; shift ;;
 	--postcopy) postcopy=1 ;;
 	--postcopy-break) postcopy=1; brk=${2:?$1 needs a value}; shift ;;
 	--bandwidth) bw=${2:?$1 needs a value}; shift ;;
@@ -53,6 +56,7 @@ while [ $# -gt 0 ]; do
 done
 [[ $brk =~ ^[0-9]+$ ]] || die "--postcopy-break takes seconds (got '$brk')"
 [[ $iops =~ ^[0-9]+$ ]] || die "--swap-iops takes a number (got '$iops')"
+[[ $delay =~ ^[0-9]+$ ]] || die "--delay takes microseconds (got '$delay')"
 for v in mem limit cpus dur swap bw ${workset:+workset}; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive number (got '${!v}')"
 done
@@ -68,7 +72,7 @@ mkdir -p "$res"
 
 kargs=(rig.l2mem="$mem" rig.l2smp="$cpus" rig.limit="$limit" rig.duration="$dur"
        rig.compare="$compare" ${workset:+rig.workset="$workset"} ${shell:+rig.shell="$shell"}
-       rig.postcopy="$postcopy" rig.bw="$bw" rig.break="$brk")
+       rig.postcopy="$postcopy" rig.bw="$bw" rig.break="$brk" rig.apf_delay="$delay")
 boot=("$TOP/scripts/boot.sh" --initrd "$BUILD/initramfs-run.cpio" --mode run --share-root
       --disk "$BUILD/swap.img" --disk-iops "$iops")
 if [ -n "$shell" ]; then
@@ -185,6 +189,7 @@ summary on "$on"
 	{ log "APF on: no page-not-present event: the L1 never faulted asynchronously"; bad=1; }
 if (( ! postcopy )); then
 	[ "$(layout on)" = 2 ] || { log "APF on: the L2 did not name a page-ready ring"; bad=1; }
+	(( delay == 0 )) || log "APF on: the ring's L2 booted with kvm-apf-delay=$delay"
 	log "L2 VM exits per page-ready event, ring: $(per_event "$on") ($(val "$on" exits) /" \
 		"$(val "$on" ready), $(val "$on" irq_window) interrupt windows)"
 	log "L2 in its measured time, ring: $(by_cause "$on")"
