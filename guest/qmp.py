@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """A minimal QMP client for the rig's migration runs (QEMU's JSON monitor).
 
-Usage: qmp.py SOCKET COMMAND [JSON-ARGUMENTS]
+Usage: qmp.py SOCKET COMMAND [JSON-ARGUMENTS] [COMMAND [JSON] | SECONDS]...
 
 Connects to the QMP server at SOCKET, leaves capabilities negotiation,
-runs COMMAND and prints its return value flattened to "key=value" lines
+runs each COMMAND in turn (a number waits that many seconds first) and
+prints the return value of the last one flattened to "key=value" lines
 (nested keys joined with '.', '-' kept), skipping asynchronous events.
-Exits 1 with QEMU's error message if the command fails.
+Exits 1 with QEMU's error message at the first command that fails.
+One connection for a sequence: where the rig runs this (a debug L1,
+over 9p), each start of Python takes seconds.
 """
 import json
 import socket
 import sys
+import time
 
 
 def flatten(value, prefix=""):
@@ -24,9 +28,31 @@ def flatten(value, prefix=""):
         yield f"{prefix[:-1]}={value}"
 
 
-def main():
-    if len(sys.argv) not in (3, 4):
+def commands(args):
+    """(seconds to wait, command) pairs from COMMAND [JSON] | SECONDS."""
+    wait, cmds = 0.0, []
+    for arg in args:
+        if arg.startswith("{"):
+            if not cmds or "arguments" in cmds[-1][1]:
+                sys.exit(__doc__.strip())
+            cmds[-1][1]["arguments"] = json.loads(arg)
+        else:
+            try:
+                wait += float(arg)
+                continue
+            except ValueError:
+                pass
+            cmds.append((wait, {"execute": arg}))
+            wait = 0.0
+    if not cmds or wait:
         sys.exit(__doc__.strip())
+    return cmds
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__.strip())
+    cmds = commands(sys.argv[2:])
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(30)
     try:
@@ -45,9 +71,8 @@ def main():
 
     if "QMP" not in json.loads(lines.readline()):
         sys.exit("qmp: no QMP greeting")
-    for cmd in ({"execute": "qmp_capabilities"}, {"execute": sys.argv[2]}):
-        if cmd["execute"] == sys.argv[2] and len(sys.argv) == 4:
-            cmd["arguments"] = json.loads(sys.argv[3])
+    for wait, cmd in [(0, {"execute": "qmp_capabilities"})] + cmds:
+        time.sleep(wait)
         sock.sendall(json.dumps(cmd).encode() + b"\n")
         msg = reply()
         if "error" in msg:
