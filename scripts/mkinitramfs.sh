@@ -20,7 +20,7 @@ for f in "$TOP"/guest/*; do
 	b=$(basename "$f")
 	case $b in
 	init) ;;
-	*.py) ;;	# run by the host root's python3
+	*.py|__pycache__) ;;	# run by the host root's python3
 	*.c) gcc -static -O2 -Wall -o "$stage/bin/rig-${b%.c}" "$f" ||
 		die "cannot build guest tool $b" ;;
 	*) install -m 755 "$f" "$stage/bin/rig-$b" ;;
