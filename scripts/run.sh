@@ -189,7 +189,15 @@ summary on "$on"
 	{ log "APF on: no page-not-present event: the L1 never faulted asynchronously"; bad=1; }
 if (( ! postcopy )); then
 	[ "$(layout on)" = 2 ] || { log "APF on: the L2 did not name a page-ready ring"; bad=1; }
-	(( delay == 0 )) || log "APF on: the ring's L2 booted with kvm-apf-delay=$delay"
+	# KVM arms the timer only for a 'delay_us': the events that waited it
+	# out say that kvm-apf-delay= reached KVM, and none may without it.
+	t=$(val "$on" ring_timeouts || true)
+	if (( delay == 0 )); then
+		[ "$t" = 0 ] || { log "APF on: events waited a delay the L2 never set (ring_timeouts=$t)"; bad=1; }
+	else
+		log "APF on: the ring's L2 booted with kvm-apf-delay=$delay; $t events waited it out (ring_timeouts)"
+		[[ $t =~ ^[1-9] ]] || { log "APF on: no event waited kvm-apf-delay=$delay out: it did not reach KVM"; bad=1; }
+	fi
 	log "L2 VM exits per page-ready event, ring: $(per_event "$on") ($(val "$on" exits) /" \
 		"$(val "$on" ready), $(val "$on" irq_window) interrupt windows)"
 	log "L2 in its measured time, ring: $(by_cause "$on")"
