@@ -33,6 +33,7 @@ qemu: deps
 
 check: deps
 	@$(S)/check-series.sh
+	@$(S)/check-rig.sh
 
 export:
 	@$(S)/export.sh

@@ -13,6 +13,7 @@ name=$(basename "$list" .list)$sfx
 res=$BUILD/results/$name
 rm -rf "$res"; mkdir -p "$res"
 
+: >"$res/rig.ktap"
 if [ -n "${NO_BUILD:-}" ]; then
 	: >"$res/series.ktap"   # the kernel and selftests as last built
 elif [ "$FLAVOR" = debug ]; then
@@ -27,6 +28,8 @@ else
 	"$TOP/scripts/check-series.sh" >"$res/series.ktap" 2>"$res/series.log" ||
 		{ cat "$res/series.log" >&2; die "series checks could not run"; }
 	grep -E '^(not )?ok ' "$res/series.ktap" >&2 || true
+	"$TOP/scripts/check-rig.sh" >"$res/rig.ktap" 2>&1 || die "rig checks could not run"
+	grep -E '^(not )?ok ' "$res/rig.ktap" >&2 || true
 	"$TOP/scripts/tree.sh"
 fi
 if [ -z "${NO_BUILD:-}" ]; then
@@ -73,6 +76,7 @@ grep -q '^# rig: done' "$res/vm.ktap" && finished=1
 	echo "# series checks"
 	# An empty file (FLAVOR=base has no series checks) is no error.
 	{ grep -E '^(not )?ok |^# ' "$res/series.ktap" || true; } | sed -E 's/^(not )?ok [0-9]+ /\1ok - /'
+	{ grep -E '^(not )?ok |^# ' "$res/rig.ktap" || true; } | sed -E 's/^(not )?ok [0-9]+ /\1ok - /'
 	echo "# in the ${FLAVOR:-patched} kernel ${release:-(did not boot)}"
 	{ grep -E '^(not )?ok |^# ' "$res/vm.ktap" || true; } | sed -E 's/^(not )?ok [0-9]+ /\1ok - /'
 	case $FLAVOR/$release in
