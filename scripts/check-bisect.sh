@@ -4,8 +4,9 @@
 # that exist at that commit.  Checks out each commit of the tree in turn,
 # builds incrementally with ccache, boots the VM once per commit with the
 # lines of tests/test.list whose test is one of the series' own
-# (x86/async_pf_*, x86/pv_eoi_test) and whose source the commit has (their
-# args and timeouts kept; $BUILD/bisect.list), and returns to the tip.  The VM run is skipped at a commit without such a
+# (x86/async_pf_*, x86/pv_eoi_test, x86/irq_behind_exception_test) and
+# whose source the commit has (their args and timeouts kept;
+# $BUILD/bisect.list), and returns to the tip.  The VM run is skipped at a commit without such a
 # test, and when neither the kernel nor the selftests changed since the
 # last commit that ran them and the tests are the same (that commit's
 # result stands).
@@ -20,7 +21,7 @@ trap 'git -C "$TREE" checkout -q master' EXIT
 mapfile -t commits < <(git rev-list --reverse "$BASE_TAG"..master)
 # The series' selftests in tests/test.list, with their words.
 mapfile -t series_tests < <(grep -v '^[[:space:]]*\(#\|$\)' "$TOP/tests/test.list" |
-	awk '$1 ~ /^x86\/(async_pf_|pv_eoi_test)/')
+	awk '$1 ~ /^x86\/(async_pf_|pv_eoi_test|irq_behind_exception_test)/')
 (( ${#series_tests[@]} )) || die "none of the series' tests in tests/test.list"
 "$TOP/scripts/build-qemu.sh"
 blist=$BUILD/bisect.list

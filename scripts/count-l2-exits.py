@@ -16,7 +16,12 @@ service):
   exp_kick_ipi  kicks that found the vCPU in guest mode (an IPI, an exit)
   exp_kick_apf  of those, async PF completions and the ring's timer
                 (read before the kick: may count a kick that lost a race)
-and makes guest/apf-stats report them.  Then:
+and makes guest/apf-stats report them.  With EXP_RIPS=1 it also prints
+(pr_err, at most 20 a second) one "exp-win" line per interrupt-window
+exit: the vector, guest RIP, IF and whether an interrupt had just been
+injected when the window was first asked for, and the vector and RIP at
+the window exit; "count-l2-exits.py rips" names the RIPs from
+build/kout/System.map (the L2 boots the L1's kernel) per phase.  Then:
 
     make run RUN_ARGS=--compare           # result lines carry exp_*
     scripts/count-l2-exits.py report      # per event, for each phase
@@ -109,9 +114,36 @@ def patch():
 """ + apf_kick + """		kvm_vcpu_kick(vcpu);""")
 
     svm = os.path.join(kvm, "svm/svm.c")
+    rips_exit = ""
+    if os.environ.get("EXP_RIPS") == "1":
+        edit(os.path.join(TREE, "arch/x86/include/asm/kvm_host.h"),
+             "struct kvm_vcpu_arch {\n",
+             "struct kvm_vcpu_arch {\n\tbool exp_win_open;\n"
+             "\tint exp_req_v, exp_req_inj, exp_req_if;\n\tunsigned long exp_req_rip;\n")
+        edit(x86, "\t\t\tkvm_x86_call(enable_irq_window)(vcpu);\n\t\t}\n",
+             """\t\t\tif (!vcpu->arch.exp_win_open) {
+\t\t\t\tvcpu->arch.exp_win_open = true;
+\t\t\t\tvcpu->arch.exp_req_v = kvm_apic_has_interrupt(vcpu);
+\t\t\t\tvcpu->arch.exp_req_rip = kvm_rip_read(vcpu);
+\t\t\t\tvcpu->arch.exp_req_inj = vcpu->arch.interrupt.injected;
+\t\t\t\tvcpu->arch.exp_req_if = !!(kvm_get_rflags(vcpu) & X86_EFLAGS_IF);
+\t\t\t}
+\t\t\tkvm_x86_call(enable_irq_window)(vcpu);
+\t\t}
+""")
+        edit(svm, "static int interrupt_window_interception(struct kvm_vcpu *vcpu)\n{\n",
+             "static DEFINE_RATELIMIT_STATE(exp_rs, HZ, 20);\n\n"
+             "static int interrupt_window_interception(struct kvm_vcpu *vcpu)\n{\n")
+        rips_exit = """	if (vcpu->arch.exp_win_open && __ratelimit(&exp_rs))
+		pr_err("exp-win req_v=%x req_rip=%lx inj=%d if=%d v=%x rip=%lx\\n",
+		       vcpu->arch.exp_req_v, vcpu->arch.exp_req_rip,
+		       vcpu->arch.exp_req_inj, vcpu->arch.exp_req_if,
+		       kvm_apic_has_interrupt(vcpu), kvm_rip_read(vcpu));
+	vcpu->arch.exp_win_open = false;
+"""
     edit(svm, "\t++vcpu->stat.irq_window_exits;\n\treturn 1;\n",
          "\t++vcpu->stat.irq_window_exits;\n" + sort("winexit", PENDING, "") +
-         "\treturn 1;\n")
+         rips_exit + "\treturn 1;\n")
 
     lapic = os.path.join(kvm, "lapic.c")
     edit(lapic, "\tcase APIC_EOI:\n\t\tapic_set_eoi(apic);\n",
@@ -170,8 +202,53 @@ def report(path):
               f" + kicks for it): {own:.3f}")
 
 
+def rips(path):
+    """The exp-win lines of each phase, RIPs named from System.map."""
+    import bisect
+    syms = []
+    for line in open(os.path.join(TOP, "build/kout/System.map")):
+        a, t, name = line.split()[:3]
+        if t in "tTwW":
+            syms.append((int(a, 16), name))
+    syms.sort()
+    addrs = [a for a, _ in syms]
+
+    def name(rip):
+        i = bisect.bisect_right(addrs, int(rip, 16)) - 1
+        return syms[i][1] if i >= 0 else rip
+
+    def vec(v):
+        v = int(v, 16)
+        return "timer" if v == 0xec else "apf" if v == 0xf3 else "none" if v >= 0xffffffff else hex(v)
+
+    phase, hist, total = None, {}, {}
+
+    def flush():
+        if phase and total:
+            print(f"{phase}: {sum(total.values())} windows sampled")
+            for k, n in sorted(hist.items(), key=lambda kv: -kv[1])[:15]:
+                print(f"  {n:5} {k}")
+    for line in open(path, errors="replace"):
+        m = re.search(r"rig-apf: phase (\w+)", line)
+        if m and m.group(1) != phase:
+            flush()
+            phase, hist, total = m.group(1), {}, {}
+            continue
+        m = re.search(r"exp-win req_v=(\w+) req_rip=(\w+) inj=(\d) if=(\d) v=(\w+) rip=(\w+)", line)
+        if m and phase:
+            rv, rr, inj, iff, v, r = m.groups()
+            k = (f"{vec(rv)} {'behind an injected irq' if inj == '1' else 'IF=' + iff}"
+                 f" at {name(rr)} -> {vec(v)} at {name(r)}")
+            hist[k] = hist.get(k, 0) + 1
+            total[vec(rv)] = total.get(vec(rv), 0) + 1
+    flush()
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["report"]:
+    if sys.argv[1:2] == ["rips"]:
+        rips(sys.argv[2] if len(sys.argv) > 2 else
+             os.path.join(TOP, "build/results/run/console.log"))
+    elif sys.argv[1:2] == ["report"]:
         report(sys.argv[2] if len(sys.argv) > 2 else
                os.path.join(TOP, "build/results/run/console.log"))
     else:
