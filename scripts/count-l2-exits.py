@@ -29,6 +29,7 @@ build/kout/System.map (the L2 boots the L1's kernel) per phase.  Then:
 Undo it afterwards, or every later build tests the counting kernel:
     git -C build/linux checkout -- arch && git checkout guest/apf-stats
 """
+import bisect
 import os
 import re
 import subprocess
@@ -204,7 +205,6 @@ def report(path):
 
 def rips(path):
     """The exp-win lines of each phase, RIPs named from System.map."""
-    import bisect
     syms = []
     for line in open(os.path.join(TOP, "build/kout/System.map")):
         a, t, name = line.split()[:3]
