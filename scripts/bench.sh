@@ -41,7 +41,7 @@ command -v gnuplot >/dev/null || die "no gnuplot (install gnuplot-nox)"
 "$TOP/scripts/build-kernel.sh"
 "$TOP/scripts/build-selftests.sh"
 "$TOP/scripts/build-qemu.sh"
-# A configuration takes ~10 s (5 s measured, VM setup, the parked touches'
+# A configuration takes 5-10 s (5 s measured, VM setup, the parked touches'
 # completion); a round of the single events is 20 of them.
 timeout=${BENCH_TIMEOUT:-$((rounds * 300 + 300))}
 {
