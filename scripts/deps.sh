@@ -7,6 +7,8 @@ pkgs=(debian-archive-keyring dpkg-dev build-essential bc flex bison libelf-dev l
       cpio xz-utils kmod ccache git rsync busybox-static
       python3 python3-ply python3-git perl gnuplot-nox
       ninja-build pkg-config libglib2.0-dev zlib1g-dev python3-venv lib32gcc-12-dev seabios)
+# The distribution's QEMU, for L2s as a Debian user would run them (rig-debian-qemu).
+pkgs+=(qemu-system-x86)
 pkgs+=("$@")
 
 missing=()
