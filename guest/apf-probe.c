@@ -3,7 +3,8 @@
  * Guest-side probe for the rig's async PF tests (runs in the L2 guest).
  *
  *   rig-apf-probe spin SECONDS FILE   count loop iterations, write the count
- *                                     to FILE every second (CPU-bound work)
+ *                                     to FILE every second (CPU-bound work;
+ *                                     FILE is replaced whole, never empty)
  *   rig-apf-probe touch FILE DELAY    mmap FILE (e.g. a PCI BAR resource),
  *                                     wait DELAY seconds, read its first
  *                                     page; report the SIGBUS if one comes
@@ -33,7 +34,10 @@ static int spin(int seconds, const char *file)
 {
 	time_t end = time(NULL) + seconds, next = 0;
 	unsigned long long count = 0;
+	char tmp[4096];
 	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
 
 	/* Background work: leave the vCPU to whatever else must run. */
 	if (nice(10) == -1)
@@ -45,10 +49,16 @@ static int spin(int seconds, const char *file)
 		count++;
 		if (time(NULL) >= next) {
 			next = time(NULL) + 1;
-			f = fopen(file, "w");
+			/*
+			 * A reader must never see the file truncated and not
+			 * yet written: the spinner runs at nice 10 and can be
+			 * preempted in between for longer than a reader waits.
+			 */
+			f = fopen(tmp, "w");
 			if (f) {
 				fprintf(f, "%llu\n", count);
-				fclose(f);
+				if (!fclose(f))
+					rename(tmp, file);
 			}
 		}
 	}
