@@ -7,9 +7,11 @@
  * page; without it the vCPU halts until the L1 has the page.
  *
  * rig-apf-load [-d SECONDS] [-m MEM_TASKS] [-s MIB] [-c CPU_TASKS] [-w SECONDS]
+ *              [-p CPU]
  *   -d  measured time (default 60)       -s  MiB touched by all memory tasks
  *   -m  memory tasks (default 2)             together (default 192)
  *   -c  CPU-bound tasks (default 2)      -w  wait before exiting (default 3)
+ *   -p  memory tasks keep to CPU, back on it soon after it was offline
  *
  * The measured time starts once the memory tasks have filled their
  * buffers (the guest's first touch of a page is never an async fault in
@@ -20,7 +22,9 @@
  * left waiting for a page.  The -w wait lets the L1 read its counters
  * while nothing in here takes faults.
  */
+#define _GNU_SOURCE
 #include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
@@ -47,6 +51,9 @@ struct shared {
 };
 
 static struct shared *sh;
+/* -p: the CPU the memory tasks keep to, or -1. */
+static int pin_cpu = -1;
+static cpu_set_t pin_set;
 
 static double now(void)
 {
@@ -80,6 +87,12 @@ static void mem_task(int k, size_t bytes)
 	/* A write per page keeps every page dirty, so the L1 swaps it out and in. */
 	for (;;) {
 		for (size_t off = 0; off < bytes; off += PAGE) {
+			/*
+			 * Taking the CPU offline moved this task off it for
+			 * good: ask again.  Fails while it is offline.
+			 */
+			if (pin_cpu >= 0 && !(off & (256 * PAGE - 1)))
+				sched_setaffinity(0, sizeof(pin_set), &pin_set);
 			buf[off]++;
 			sh->pages[k].v++;
 		}
@@ -189,21 +202,27 @@ int main(int argc, char **argv)
 	double t0, t, next;
 	int n = 0;
 
-	while ((opt = getopt(argc, argv, "d:m:s:c:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:m:s:c:w:p:")) != -1) {
 		switch (opt) {
 		case 'd': secs = atoi(optarg); break;
 		case 'm': nmem = atoi(optarg); break;
 		case 's': mib = atoi(optarg); break;
 		case 'c': ncpu = atoi(optarg); break;
 		case 'w': linger = atoi(optarg); break;
+		case 'p': pin_cpu = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-d s] [-m tasks] [-s MiB] [-c tasks] [-w s]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-d s] [-m tasks] [-s MiB] [-c tasks] [-w s] [-p cpu]\n", argv[0]);
 			return 2;
 		}
 	}
-	if (nmem < 1 || nmem > MAX_TASKS || ncpu < 0 || ncpu > MAX_TASKS || mib < 1 || secs < 1) {
+	if (nmem < 1 || nmem > MAX_TASKS || ncpu < 0 || ncpu > MAX_TASKS || mib < 1 || secs < 1 ||
+	    pin_cpu >= CPU_SETSIZE) {
 		fprintf(stderr, "apf-load: bad arguments\n");
 		return 2;
+	}
+	if (pin_cpu >= 0) {
+		CPU_ZERO(&pin_set);
+		CPU_SET(pin_cpu, &pin_set);
 	}
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) {
