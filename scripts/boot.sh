@@ -63,9 +63,21 @@ tcg) cpu=(-accel "tcg,thread=$tcg_thread" -cpu max) ;;
 *) die "ACCEL must be kvm or tcg" ;;
 esac
 
+# KVM is built as modules (config/kvm-apf.config): the kernel build packs
+# them into a cpio next to bzImage, which is appended to this boot's
+# initramfs (the kernel unpacks both; guest/init loads them).  An L2 boots
+# rig.initrd alone: it runs no KVM.
+boot_initrd=$initrd
+mods=${kernel%/arch/x86/boot/bzImage}/rig-modules.cpio
+if [ -f "$mods" ]; then
+	boot_initrd=$(mktemp "$BUILD/initrd-boot.XXXXXX")
+	trap 'rm -f "$boot_initrd"' EXIT
+	cat "$initrd" "$mods" >"$boot_initrd"
+fi
+
 # shellcheck disable=SC2054
 args=(-L "$QEMU_FIRMWARE" -M q35 "${cpu[@]}" -m "$mem" -smp "$smp" -nodefaults -no-user-config
-      -display none -no-reboot -kernel "$kernel" -initrd "$initrd"
+      -display none -no-reboot -kernel "$kernel" -initrd "$boot_initrd"
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 if (( interactive )); then
 	args+=(-serial mon:stdio)
@@ -93,10 +105,11 @@ append="console=ttyS0 panic=-1 oops=panic loglevel=4 rig.mode=$mode rig.top=$TOP
 how=$accel
 [ "$accel" = kvm ] || how="tcg (thread=$tcg_thread)"
 log "booting $(basename "$kernel") with $how, ${mem}M, $smp vCPUs, mode $mode"
-if (( interactive )); then
-	exec "$QEMU" "${args[@]}" -append "$append"
-fi
 rc=0
+if (( interactive )); then
+	"$QEMU" "${args[@]}" -append "$append" || rc=$?
+	exit "$rc"
+fi
 timeout --foreground -k 10 "$timeout" "$QEMU" "${args[@]}" -append "$append" </dev/null || rc=$?
 if (( rc == 124 || rc == 137 )); then
 	log "TIMEOUT: QEMU killed after ${timeout}s (console: ${console:-stdout})"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Configure (tinyconfig + config/kvm-apf.config, + kvm-apf-debug.config
-# for FLAVOR=debug) and build bzImage of $TREE into $KOUT with ccache.
+# for FLAVOR=debug) and build bzImage and modules of $TREE into $KOUT with
+# ccache.
 # The same image is the L1 host and the L2 guest.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -43,6 +44,19 @@ if ! cat "${FRAGMENTS[@]}" | cmp -s - "$stamp" || [ ! -f "$KOUT/.config" ]; then
 	cat "${FRAGMENTS[@]}" >"$stamp"
 fi
 
-log "building bzImage ($JOBS jobs), kernel $("${kmake[@]}" -s kernelrelease)"
-run_logged "$BUILD/kernel-build$sfx.log" "${kmake[@]}" bzImage
+log "building bzImage and modules ($JOBS jobs), kernel $("${kmake[@]}" -s kernelrelease)"
+run_logged "$BUILD/kernel-build$sfx.log" "${kmake[@]}" bzImage modules
+
+# The modules (KVM's), as a cpio that boot.sh appends to the initramfs:
+# lib/modules/rig/*.ko, loaded by guest/init.
+mods=$(mktemp -d "$BUILD/modules.XXXXXX")
+trap 'rm -rf "$mods"' EXIT
+mkdir -p "$mods/lib/modules/rig"
+# modules.order names this build's modules (foo.o for foo.ko), not stale ones.
+while read -r m; do
+	cp "$KOUT/${m%.o}.ko" "$mods/lib/modules/rig/"
+done <"$KOUT/modules.order"
+(cd "$mods" && find . -print0 | cpio --null -o -H newc --quiet) >"$KOUT/rig-modules.cpio.tmp"
+mv "$KOUT/rig-modules.cpio.tmp" "$KOUT/rig-modules.cpio"
+log "modules: $(find "$mods/lib/modules/rig" -name '*.ko' -printf '%f ')"
 ccache -s 2>/dev/null | grep -E 'Hits|Misses' | head -2 | sed 's/^/[build-kernel] ccache /' >&2 || true
