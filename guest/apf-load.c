@@ -79,6 +79,8 @@ static void mem_task(int k, size_t bytes)
 {
 	volatile unsigned char *buf;
 
+	/* rig-apf-offline finds the memory tasks by name. */
+	prctl(PR_SET_NAME, "rig-apf-mem");
 	buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED) {
 		perror("mmap");
@@ -89,9 +91,10 @@ static void mem_task(int k, size_t bytes)
 		for (size_t off = 0; off < bytes; off += PAGE) {
 			/*
 			 * Taking the CPU offline moved this task off it for
-			 * good: ask again.  Fails while it is offline.
+			 * good: ask again at once (rig-apf-offline waits for
+			 * it).  Fails while it is offline.
 			 */
-			if (pin_cpu >= 0 && !(off & (256 * PAGE - 1)))
+			if (pin_cpu >= 0 && sched_getcpu() != pin_cpu)
 				sched_setaffinity(0, sizeof(pin_set), &pin_set);
 			buf[off]++;
 			sh->pages[k].v++;
