@@ -10,7 +10,7 @@ mapfile -t patches < <(find "$SERIES" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.
 cover=$SERIES/0000-cover-letter.patch
 
 echo "KTAP version 1"
-echo "1..$(( ${#patches[@]} + 2 ))"
+echo "1..$(( ${#patches[@]} + 3 ))"
 n=0
 result() {	# result <ok?> <name> [diagnostics...]
 	local ok=$1 name=$2; shift 2
@@ -30,12 +30,31 @@ for p in "${patches[@]}"; do
 		bad=$(basename "$p"); break
 	fi
 done
+# Each line of tests/mutations.list must still change its file in the
+# patched tree: a later patch that rewrites the code leaves a line that
+# breaks nothing, which make test-mutations finds only when it runs it.
+stale=()
+while [ -z "$bad" ] && IFS='|' read -r file expr _; do
+	case $file in ''|'#'*) continue ;; esac
+	if ! old=$(git -C "$TREE" show ":$file" 2>/dev/null); then
+		stale+=("not in the patched tree: $file"); continue
+	fi
+	new=$(sed "$expr" <<<"$old" 2>&1) || { stale+=("sed failed on $file: $expr"); continue; }
+	[ "$new" != "$old" ] || stale+=("changes nothing in $file: $expr")
+done <"$TOP/tests/mutations.list"
 unset GIT_INDEX_FILE
 if [ -z "$bad" ]; then
 	result 1 "series: ${#patches[@]} patches apply to base $(cat "$TOP/BASE_VERSION")"
 else
 	result 0 "series: ${#patches[@]} patches apply to base $(cat "$TOP/BASE_VERSION")" \
 		"first patch that does not apply: $bad"
+fi
+
+mut="series: every line of tests/mutations.list changes its file in the patched tree"
+if [ -n "$bad" ]; then
+	result 0 "$mut" "the series does not apply"
+else
+	result "$(( ${#stale[@]} == 0 ))" "$mut" ${stale[@]+"${stale[@]}"}
 fi
 
 if [ ${#patches[@]} -eq 0 ]; then
