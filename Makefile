@@ -6,7 +6,7 @@ S := scripts
 T ?=
 
 .PHONY: all deps base tree kernel selftests check export test test-one test-full \
-	test-debug test-mutations check-bisect qemu run bench shell clean help
+	test-debug test-rt test-mutations check-bisect qemu run bench shell clean help
 
 all: kernel selftests
 
@@ -46,6 +46,11 @@ test: deps
 # in the console
 test-debug: deps
 	@FLAVOR=debug $(S)/test.sh tests/test.list
+
+# tests/rt.list with its L2s on the PREEMPT_RT build of the patched tree
+# (config/kvm-apf-rt.config; build/kout-rt); fails on any splat
+test-rt: deps
+	@L2_FLAVOR=rt $(S)/test.sh tests/rt.list
 
 # make test-one T=x86/kvm_pv_test [ARGS="timeout=60"]
 test-one: deps

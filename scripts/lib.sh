@@ -7,9 +7,11 @@ BUILD=${BUILD:-$TOP/build}
 # FLAVOR=base builds and tests the unpatched base (make test-full) in
 # directories of its own; FLAVOR=debug the patched tree with lockdep and
 # memory debugging (make test-debug: config/kvm-apf-debug.config on top,
-# kernel and selftests built apart); empty is the patched tree.
+# kernel and selftests built apart); FLAVOR=rt the patched tree's
+# kernel on PREEMPT_RT, for the L2s of make test-rt
+# (config/kvm-apf-rt.config on top); empty is the patched tree.
 FLAVOR=${FLAVOR:-}
-case $FLAVOR in ""|base|debug) ;; *) echo "FLAVOR must be empty, base or debug" >&2; exit 2 ;; esac
+case $FLAVOR in ""|base|debug|rt) ;; *) echo "FLAVOR must be empty, base, debug or rt" >&2; exit 2 ;; esac
 sfx=${FLAVOR:+-$FLAVOR}
 if [ "$FLAVOR" = base ]; then TREE=$BUILD/base-linux; else TREE=$BUILD/linux; fi
 KOUT=$BUILD/kout$sfx
@@ -26,6 +28,7 @@ if [ "$FLAVOR" = debug ]; then
 	TIMEOUT_MULT=${TIMEOUT_MULT:-3}
 	BOOT_TIMEOUT=${BOOT_TIMEOUT:-7200}
 fi
+[ "$FLAVOR" != rt ] || FRAGMENTS+=("$TOP/config/kvm-apf-rt.config")
 TIMEOUT_MULT=${TIMEOUT_MULT:-1}
 SERIES=$TOP/series
 BASE_PKG=linux-source-7.3

@@ -5,6 +5,9 @@
 # FLAVOR=debug (make test-debug): the same on the debug build of the tree
 # (lockdep, KASAN, KFENCE), without the series checks.  The console of a
 # patched kernel (not FLAVOR=base) is scanned for splats.
+# L2_FLAVOR=rt (make test-rt): the L2s boot the tree's PREEMPT_RT build
+# (build/kout-rt), the L1 the plain one, which is what KVM needs here:
+# on PREEMPT_RT it wants a constant TSC, which TCG's CPU does not offer.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -38,6 +41,7 @@ if [ -z "${NO_BUILD:-}" ]; then
 	# L1's KVM, and KASAN's shadow and the debug overhead leave an L2 of
 	# 256M too little for its workload (the swap test's was OOM-killed).
 	[ "$FLAVOR" != debug ] || FLAVOR='' "$TOP/scripts/build-kernel.sh"
+	[ -z "${L2_FLAVOR:-}" ] || FLAVOR=$L2_FLAVOR "$TOP/scripts/build-kernel.sh"
 	"$TOP/scripts/build-selftests.sh"
 	"$TOP/scripts/build-qemu.sh"
 fi
@@ -59,6 +63,7 @@ kargs=()
 # them (the L2s get the L1's loglevel, guest/l2-qemu).
 [ "$FLAVOR" = base ] || kargs+=(loglevel=5)
 [ "$FLAVOR" != debug ] || kargs+=("rig.l2kernel=$BUILD/kout/arch/x86/boot/bzImage")
+[ -z "${L2_FLAVOR:-}" ] || kargs+=("rig.l2kernel=$BUILD/kout-$L2_FLAVOR/arch/x86/boot/bzImage")
 "$TOP/scripts/boot.sh" --initrd "$BUILD/initramfs-$name.cpio" --mode test --share-root \
 	--disk "$res/swap.img" --disk-iops "$SWAP_IOPS" --timeout "${BOOT_TIMEOUT:-3600}" --console "$res/console.log" \
 	--results "$res/vm.ktap.raw" -- "${kargs[@]}" || brc=$?
@@ -86,6 +91,16 @@ grep -q '^# rig: done' "$res/vm.ktap" && finished=1
 	*-apf*) echo "ok - boot: L1 runs the patched kernel $release" ;;
 	*) echo "not ok - boot: L1 runs the patched kernel (got '${release:-nothing}')" ;;
 	esac
+	# Every L2 whose boot the console shows ran the L2_FLAVOR build.
+	if [ -n "${L2_FLAVOR:-}" ]; then
+		l2s=$(tr -d '\r' <"$res/console.log" | grep -cE '^ +\| +rig: [^ ]+ up in mode' || true)
+		l2f=$(tr -d '\r' <"$res/console.log" | grep -cE "^ +\| +rig: [^ ]+-apf-$L2_FLAVOR-[^ ]+ up in mode" || true)
+		if (( l2s > 0 && l2f == l2s )); then
+			echo "ok - boot: the L2s run the patched $L2_FLAVOR kernel ($l2f of $l2s boots)"
+		else
+			echo "not ok - boot: the L2s run the patched $L2_FLAVOR kernel ($l2f of $l2s boots)"
+		fi
+	fi
 	# Any splat in the console (the L1's, and the L2s' that guest tests
 	# print) fails a run of the patched kernel; the first is named and
 	# shown, all of them are counted.
