@@ -47,10 +47,10 @@ test: deps
 test-debug: deps
 	@FLAVOR=debug $(S)/test.sh tests/test.list
 
-# tests/rt.list with its L2s on the PREEMPT_RT build of the patched tree
-# (config/kvm-apf-rt.config; build/kout-rt); fails on any splat
+# tests/rt.list with the L1 and its L2s on the PREEMPT_RT build of the
+# patched tree (config/kvm-apf-rt.config; build/kout-rt); fails on any splat
 test-rt: deps
-	@L2_FLAVOR=rt $(S)/test.sh tests/rt.list
+	@FLAVOR=rt L2_FLAVOR=rt $(S)/test.sh tests/rt.list
 
 # make test-one T=x86/kvm_pv_test [ARGS="timeout=60"]
 test-one: deps

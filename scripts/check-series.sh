@@ -10,7 +10,7 @@ mapfile -t patches < <(find "$SERIES" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.
 cover=$SERIES/0000-cover-letter.patch
 
 echo "KTAP version 1"
-echo "1..$(( ${#patches[@]} + 3 ))"
+echo "1..$(( ${#patches[@]} + 4 ))"
 n=0
 result() {	# result <ok?> <name> [diagnostics...]
 	local ok=$1 name=$2; shift 2
@@ -64,6 +64,23 @@ elif [ -f "$cover" ] && grep -qE "^Subject: \\[PATCH 0+/${#patches[@]}\\]" "$cov
 	result 1 "series: cover letter present, written, and counts ${#patches[@]} patches"
 else
 	result 0 "series: cover letter present, written, and counts ${#patches[@]} patches"
+fi
+
+# make export recovers the text from the cover letter on a machine whose
+# tree has none: the text must end where the shortlog begins, at a line
+# "<author> (<n>):" after a blank line, before the first subject.
+sl="series: make export recovers the cover letter's whole text (up to the shortlog)"
+if [ ${#patches[@]} -eq 0 ] || [ ! -f "$cover" ]; then
+	result 1 "$sl"
+else
+	authors=$(sed -n 's/^From: \([^<]*[^< ]\).*/\1/p' "${patches[@]}" | sort -u)
+	at=$(cover_shortlog_line "$cover" "$authors")
+	if [ -n "$at" ] && [ -z "$(sed -n "$((at - 1))p" "$cover")" ] &&
+		sed -n "$((at + 1))p" "$cover" | grep -qE '^  [^ ]'; then
+		result 1 "$sl"
+	else
+		result 0 "$sl" "the text would end at line ${at:-(none)}: $(sed -n "${at:-1}p" "$cover")"
+	fi
 fi
 
 # An exception is accepted only when the commit message names it:

@@ -16,13 +16,15 @@ n=$(git rev-list --count "$BASE_TAG"..HEAD)
 
 cover=$SERIES/0000-cover-letter.patch
 if [ -f "$cover" ] && [ -z "$(git config branch.master.description)" ]; then
-	# Subject line (without the [PATCH 0/N] tag), then the body up to the
+	# Subject line (without the [PATCH 0/N] tag), then the text up to the
 	# shortlog that format-patch appends.
-	awk '/^Subject:/ { sub(/^Subject: (\[[^]]*\] )?/, ""); subj = $0; insubj = 1; next }
+	at=$(cover_shortlog_line "$cover" "$(git log --format=%an "$BASE_TAG"..HEAD | sort -u)")
+	[ -n "$at" ] || die "no shortlog in $cover: its text would be lost"
+	awk -v at="$at" 'NR >= at { exit }
+	     /^Subject:/ { sub(/^Subject: (\[[^]]*\] )?/, ""); subj = $0; insubj = 1; next }
 	     insubj && /^ / { subj = subj $0; next }
 	     insubj { insubj = 0; print subj; print "" }
 	     /^$/ && !body { body = 1; next }
-	     body && /^[^ ].* \([0-9]+\):$/ { exit }
 	     body { print }' "$cover" >.git/rig-description
 	git config branch.master.description "$(cat .git/rig-description)"
 fi

@@ -8,7 +8,7 @@ BUILD=${BUILD:-$TOP/build}
 # directories of its own; FLAVOR=debug the patched tree with lockdep and
 # memory debugging (make test-debug: config/kvm-apf-debug.config on top,
 # kernel and selftests built apart); FLAVOR=rt the patched tree's
-# kernel on PREEMPT_RT, for the L2s of make test-rt
+# kernel on PREEMPT_RT, for the L1 and the L2s of make test-rt
 # (config/kvm-apf-rt.config on top); empty is the patched tree.
 FLAVOR=${FLAVOR:-}
 case $FLAVOR in ""|base|debug|rt) ;; *) echo "FLAVOR must be empty, base, debug or rt" >&2; exit 2 ;; esac
@@ -17,7 +17,11 @@ if [ "$FLAVOR" = base ]; then TREE=$BUILD/base-linux; else TREE=$BUILD/linux; fi
 KOUT=$BUILD/kout$sfx
 # SELFTESTS=<dir> runs selftests built elsewhere (with NO_BUILD=1 in
 # test.sh: one test built on its own while the tree is being edited).
-SELFTESTS=${SELFTESTS:-$BUILD/selftests$sfx}
+# The selftests do not depend on the kernel's config: the PREEMPT_RT run
+# takes the plain build's.
+st_sfx=$sfx
+[ "$FLAVOR" != rt ] || st_sfx=
+SELFTESTS=${SELFTESTS:-$BUILD/selftests$st_sfx}
 # Config fragments merged onto tinyconfig, in order (a later one wins).
 FRAGMENTS=("$TOP/config/kvm-apf.config")
 # A debug kernel under TCG is slower: each test's timeout is multiplied
@@ -46,6 +50,19 @@ SWAP_IOPS=${SWAP_IOPS:-400}
 # Built by build-qemu.sh; run with -L "$QEMU_FIRMWARE".
 QEMU=$BUILD/qemu/qemu-system-x86_64
 QEMU_FIRMWARE=$BUILD/qemu/firmware
+
+# The line number, in cover letter $1, of the shortlog that format-patch
+# appends to the text: its first "<author> (<n>):" line with <author> one
+# of the series' authors, $2 (one a line); the text may end a line so too.
+cover_shortlog_line() {
+	awk -v authors="$2" '
+	BEGIN { n = split(authors, a, "\n"); for (i = 1; i <= n; i++) is_author[a[i]] = 1 }
+	/^$/ && !body { body = 1; next }
+	body && / \([0-9]+\):$/ {
+		name = $0; sub(/ \([0-9]+\):$/, "", name)
+		if (name in is_author) { print NR; exit }
+	}' "$1"
+}
 
 log() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -5,21 +5,24 @@
 # FLAVOR=debug (make test-debug): the same on the debug build of the tree
 # (lockdep, KASAN, KFENCE), without the series checks.  The console of a
 # patched kernel (not FLAVOR=base) is scanned for splats.
-# L2_FLAVOR=rt (make test-rt): the L2s boot the tree's PREEMPT_RT build
-# (build/kout-rt), the L1 the plain one, which is what KVM needs here:
-# on PREEMPT_RT it wants a constant TSC, which TCG's CPU does not offer.
+# FLAVOR=rt L2_FLAVOR=rt (make test-rt): the L1 and the L2s boot the
+# tree's PREEMPT_RT build (build/kout-rt).  KVM on PREEMPT_RT wants a
+# constant TSC, which TCG's CPU does not report although its TSC (the
+# host's) is one: the L1 gets setcpuid=constant_tsc, which taints it.
+# L2_FLAVOR=rt alone boots only the L2s on it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 list=${1:-$TOP/tests/test.list}
-name=$(basename "$list" .list)$sfx
+name=$(basename "$list" .list)
+[ "$name" = "$FLAVOR" ] || name+=$sfx   # make test-rt: results/rt
 res=$BUILD/results/$name
 rm -rf "$res"; mkdir -p "$res"
 
 : >"$res/rig.ktap"
 if [ -n "${NO_BUILD:-}" ]; then
 	: >"$res/series.ktap"   # the kernel and selftests as last built
-elif [ "$FLAVOR" = debug ]; then
+elif [ "$FLAVOR" = debug ] || [ "$FLAVOR" = rt ]; then
 	# The series checks are make test's.  The tree is tested as it is
 	# (make tree syncs it with series/); created only when missing.
 	: >"$res/series.ktap"
@@ -42,7 +45,8 @@ if [ -z "${NO_BUILD:-}" ]; then
 	# 256M too little for its workload (the swap test's was OOM-killed).
 	[ "$FLAVOR" != debug ] || FLAVOR='' "$TOP/scripts/build-kernel.sh"
 	[ -z "${L2_FLAVOR:-}" ] || FLAVOR=$L2_FLAVOR "$TOP/scripts/build-kernel.sh"
-	"$TOP/scripts/build-selftests.sh"
+	if [ "$FLAVOR" = rt ]; then FLAVOR='' "$TOP/scripts/build-selftests.sh"
+	else "$TOP/scripts/build-selftests.sh"; fi
 	"$TOP/scripts/build-qemu.sh"
 fi
 "$TOP/scripts/mkinitramfs.sh" "$list" "$BUILD/initramfs-$name.cpio"
@@ -64,6 +68,7 @@ kargs=()
 [ "$FLAVOR" = base ] || kargs+=(loglevel=5)
 [ "$FLAVOR" != debug ] || kargs+=("rig.l2kernel=$BUILD/kout/arch/x86/boot/bzImage")
 [ -z "${L2_FLAVOR:-}" ] || kargs+=("rig.l2kernel=$BUILD/kout-$L2_FLAVOR/arch/x86/boot/bzImage")
+[ "$FLAVOR" != rt ] || kargs+=(setcpuid=constant_tsc)
 "$TOP/scripts/boot.sh" --initrd "$BUILD/initramfs-$name.cpio" --mode test --share-root \
 	--disk "$res/swap.img" --disk-iops "$SWAP_IOPS" --timeout "${BOOT_TIMEOUT:-3600}" --console "$res/console.log" \
 	--results "$res/vm.ktap.raw" -- "${kargs[@]}" || brc=$?
@@ -88,6 +93,8 @@ grep -q '^# rig: done' "$res/vm.ktap" && finished=1
 	base/*) ;;
 	debug/*-apf-debug*) echo "ok - boot: L1 runs the patched debug kernel $release" ;;
 	debug/*) echo "not ok - boot: L1 runs the patched debug kernel (got '${release:-nothing}')" ;;
+	rt/*-apf-rt*) echo "ok - boot: L1 runs the patched rt kernel $release" ;;
+	rt/*) echo "not ok - boot: L1 runs the patched rt kernel (got '${release:-nothing}')" ;;
 	*-apf*) echo "ok - boot: L1 runs the patched kernel $release" ;;
 	*) echo "not ok - boot: L1 runs the patched kernel (got '${release:-nothing}')" ;;
 	esac
