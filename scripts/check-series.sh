@@ -73,8 +73,7 @@ sl="series: make export recovers the cover letter's whole text (up to the shortl
 if [ ${#patches[@]} -eq 0 ] || [ ! -f "$cover" ]; then
 	result 1 "$sl"
 else
-	authors=$(sed -n 's/^From: \([^<]*[^< ]\).*/\1/p' "${patches[@]}" | sort -u)
-	at=$(cover_shortlog_line "$cover" "$authors")
+	at=$(cover_shortlog_line "$cover")
 	if [ -n "$at" ] && [ -z "$(sed -n "$((at - 1))p" "$cover")" ] &&
 		sed -n "$((at + 1))p" "$cover" | grep -qE '^  [^ ]'; then
 		result 1 "$sl"

@@ -18,7 +18,7 @@ cover=$SERIES/0000-cover-letter.patch
 if [ -f "$cover" ] && [ -z "$(git config branch.master.description)" ]; then
 	# Subject line (without the [PATCH 0/N] tag), then the text up to the
 	# shortlog that format-patch appends.
-	at=$(cover_shortlog_line "$cover" "$(git log --format=%an "$BASE_TAG"..HEAD | sort -u)")
+	at=$(cover_shortlog_line "$cover")
 	[ -n "$at" ] || die "no shortlog in $cover: its text would be lost"
 	awk -v at="$at" 'NR >= at { exit }
 	     /^Subject:/ { sub(/^Subject: (\[[^]]*\] )?/, ""); subj = $0; insubj = 1; next }

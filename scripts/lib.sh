@@ -53,9 +53,14 @@ QEMU_FIRMWARE=$BUILD/qemu/firmware
 
 # The line number, in cover letter $1, of the shortlog that format-patch
 # appends to the text: its first "<author> (<n>):" line with <author> one
-# of the series' authors, $2 (one a line); the text may end a line so too.
+# of the authors of series/ (their From: lines); the text may end a line
+# so too.
 cover_shortlog_line() {
-	awk -v authors="$2" '
+	local authors
+	authors=$(find "$SERIES" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' \
+		! -name '0000-cover-letter.patch' -exec sed -n 's/^From: \([^<]*[^< ]\).*/\1/p' {} + |
+		sort -u)
+	awk -v authors="$authors" '
 	BEGIN { n = split(authors, a, "\n"); for (i = 1; i <= n; i++) is_author[a[i]] = 1 }
 	/^$/ && !body { body = 1; next }
 	body && / \([0-9]+\):$/ {
