@@ -19,7 +19,9 @@
  * and "apf-load: t=..." once a second, then, with the tasks stopped,
  * "apf-load: done k=v ...": totals over the measured time, the page-ready
  * interrupts this guest received (HYP in /proc/interrupts) and the tasks
- * left waiting for a page.  The -w wait lets the L1 read its counters
+ * left waiting for a page, and the tasks that ended before they were
+ * stopped (killed by the L2 out of memory, say), each also named on its
+ * own line as it was found.  The -w wait lets the L1 read its counters
  * while nothing in here takes faults.
  */
 #define _GNU_SOURCE
@@ -51,6 +53,9 @@ struct shared {
 };
 
 static struct shared *sh;
+/* The tasks, 0 once reaped, and how many ended before they were stopped. */
+static pid_t pids[2 * MAX_TASKS];
+static int ntasks, died;
 /* -p: the CPU the memory tasks keep to, or -1. */
 static int pin_cpu = -1;
 static cpu_set_t pin_set;
@@ -100,6 +105,29 @@ static void mem_task(int k, size_t bytes)
 			sh->pages[k].v++;
 		}
 		sh->filled[k].v = 1;
+	}
+}
+
+/*
+ * A memory task that ended takes its stalls with it: the L2's work would
+ * then be measured against a workload it no longer runs, so the done line
+ * says how many ended.
+ */
+static void reap_early(void)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 0; i < ntasks; i++)
+			if (pids[i] == pid)
+				pids[i] = 0;
+		died++;
+		if (WIFSIGNALED(status))
+			printf("apf-load: task %d ended early: signal %d\n", pid, WTERMSIG(status));
+		else
+			printf("apf-load: task %d ended early: exit status %d\n", pid,
+			       WEXITSTATUS(status));
 	}
 }
 
@@ -201,9 +229,7 @@ int main(int argc, char **argv)
 	char line[512];
 	unsigned long long other0[NR_OTHER], other[NR_OTHER];
 	unsigned long long hyp0, hyp, last_hyp, work, work0, last_work, pages, pages0, last_pages;
-	pid_t pids[2 * MAX_TASKS];
 	double t0, t, next;
-	int n = 0;
 
 	while ((opt = getopt(argc, argv, "d:m:s:c:w:p:")) != -1) {
 		switch (opt) {
@@ -251,7 +277,7 @@ int main(int argc, char **argv)
 				mem_task(i, (size_t)mib * 1024 * 1024 / nmem);
 			cpu_task(i - nmem);
 		}
-		pids[n++] = pid;
+		pids[ntasks++] = pid;
 	}
 
 	/* Fill: until every memory task has made one pass over its buffer. */
@@ -263,6 +289,7 @@ int main(int argc, char **argv)
 			filled += sh->filled[i].v;
 		if (filled == nmem)
 			break;
+		reap_early();
 		t = now();
 		if (next > t)
 			usleep((next - t) * 1e6);
@@ -280,6 +307,7 @@ int main(int argc, char **argv)
 	for (next = t0 + 1; (t = now()) < t0 + secs; next += 1) {
 		if (next > t)
 			usleep((next - t) * 1e6);
+		reap_early();
 		work = sum(sh->work, ncpu);
 		pages = sum(sh->pages, nmem);
 		hyp = hyp_count();
@@ -292,11 +320,13 @@ int main(int argc, char **argv)
 	other_counts(other);
 	work = sum(sh->work, ncpu) - work0;
 	pages = sum(sh->pages, nmem) - pages0;
+	reap_early();
 
 	/* A task in the async PF wait is not woken by SIGKILL: reaping them all proves none is stuck. */
-	for (int i = 0; i < n; i++)
-		kill(pids[i], SIGKILL);
-	alive = n;
+	for (int i = 0; i < ntasks; i++)
+		if (pids[i])
+			kill(pids[i], SIGKILL);
+	alive = ntasks - died;
 	for (double end = now() + 15; alive && now() < end;) {
 		if (waitpid(-1, NULL, WNOHANG) > 0)
 			alive--;
@@ -313,10 +343,10 @@ int main(int argc, char **argv)
 	for (int pass = 0; pass < 2; pass++) {
 		hyp = hyp_count();
 		len = snprintf(line, sizeof(line),
-			       "apf-load: %s secs=%.0f cpu_work=%llu mem_pages=%llu mem_passes=%.1f hyp=%llu hyp_during=%llu unreaped=%d stuck=%d loc_during=%llu res_during=%llu cal_during=%llu\n",
+			       "apf-load: %s secs=%.0f cpu_work=%llu mem_pages=%llu mem_passes=%.1f hyp=%llu hyp_during=%llu unreaped=%d stuck=%d died=%d loc_during=%llu res_during=%llu cal_during=%llu\n",
 			       pass ? "done" : "stopped", t, work, pages,
 			       (double)pages * PAGE / ((double)mib * 1048576), hyp, hyp - hyp0,
-			       alive, stuck, other[0] - other0[0], other[1] - other0[1],
+			       alive, stuck, died, other[0] - other0[0], other[1] - other0[1],
 			       other[2] - other0[2]);
 		fflush(stdout);
 		if (write(1, line, len) != len)

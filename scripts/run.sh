@@ -15,7 +15,8 @@ usage: make run [RUN_ARGS="options"]
   -l, --limit MB      memory.max of the L2's QEMU in the L1 (default 128)
   -c, --cpus N        L2 vCPUs (default 2)
   -d, --duration S    workload time in each L2 (default 60)
-  -w, --workset MB    memory the L2's memory tasks touch in all (default 3/4 of --mem)
+  -w, --workset MB    memory the L2's memory tasks touch in all (default: --mem less
+                      the initramfs and 48 for the L2's kernel)
   --compare           also run the L2 with async PF off (no-kvmapf): CPU work ratio on/off
   --delay US          the ring's L2 boots with kvm-apf-delay=US: page-ready events wait up
                       to US microseconds for an exit the vCPU takes anyway (default 0)
@@ -137,7 +138,7 @@ by_cause() {
 }
 bad=0
 summary() {	# summary PHASE LINE
-	local r=$2 ready src
+	local r=$2 ready src died
 	# Post-copy: the L2's page-ready interrupts came from both VMs.
 	ready=$(val "$r" ready || true) src=$(val "$r" src_ready || echo 0)
 	if ! [[ $ready =~ ^[0-9]+$ && $src =~ ^[0-9]+$ ]]; then
@@ -180,6 +181,13 @@ summary() {	# summary PHASE LINE
 	fi
 	if [ "$(val "$r" stuck)" != 0 ] || [ "$(val "$r" unreaped)" != 0 ]; then
 		log "APF $1: guest tasks left in the async PF wait"; bad=1
+	fi
+	# A memory task that ended takes its stalls with it: its L2's figures
+	# no longer measure the workload.
+	died=$(val "$r" died || echo "an unknown number of")
+	if [ "$died" != 0 ]; then
+		log "APF $1: $died L2 tasks ended before the workload did (out of memory? see the console)"
+		bad=1
 	fi
 }
 on=$(result on)
