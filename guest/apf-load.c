@@ -21,8 +21,10 @@
  * interrupts this guest received (HYP in /proc/interrupts) and the tasks
  * left waiting for a page, and the tasks that ended before they were
  * stopped (killed by the L2 out of memory, say), each also named on its
- * own line as it was found.  The -w wait lets the L1 read its counters
- * while nothing in here takes faults.
+ * own line as it was found.  A task that ends before the memory is
+ * filled ends the fill ("apf-load: memory not filled"): nothing is
+ * measured (secs=0).  The -w wait lets the L1 read its counters while
+ * nothing in here takes faults.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -290,6 +292,12 @@ int main(int argc, char **argv)
 		if (filled == nmem)
 			break;
 		reap_early();
+		/* One that ended may never fill its part: measure nothing. */
+		if (died) {
+			printf("apf-load: memory not filled: %d tasks ended early\n", died);
+			secs = 0;
+			break;
+		}
 		t = now();
 		if (next > t)
 			usleep((next - t) * 1e6);
@@ -297,7 +305,8 @@ int main(int argc, char **argv)
 		printf("apf-load: filling %.0fs mem_MiB=%llu/%d cpu_work=%llu\n", now() - t0,
 		       pages < (unsigned long long)mib ? pages : (unsigned long long)mib, mib, sum(sh->work, ncpu));
 	}
-	printf("apf-load: memory filled in %.0f s; measuring for %d s\n", now() - t0, secs);
+	if (secs)
+		printf("apf-load: memory filled in %.0f s; measuring for %d s\n", now() - t0, secs);
 	hyp0 = last_hyp = hyp_count();
 	other_counts(other0);
 	work0 = last_work = sum(sh->work, ncpu);
