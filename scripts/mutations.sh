@@ -100,7 +100,10 @@ for line in "${lines[@]}"; do
 	output=$(test_output)
 	got=$(first_assertion <<<"$output")
 	secs=$((SECONDS - start))
-	if [ ! -f "$res/vm.ktap" ]; then
+	# A VM that booted no test (it failed to boot, or QEMU died) ran
+	# nothing that could pass: not "still passes".
+	if [ ! -f "$res/vm.ktap" ] ||
+	   { (( ! timedout )) && ! grep -qE '^(not )?ok [0-9]+ ' "$res/vm.ktap"; }; then
 		echo "not ok $n $test did not run with $what ($out) # ${secs}s"
 	elif (( ! failed && ! timedout )); then
 		echo "not ok $n $test still passes with $what ($out) # ${secs}s"
