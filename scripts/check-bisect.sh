@@ -4,7 +4,8 @@
 # that exist at that commit.  Checks out each commit of the tree in turn,
 # builds incrementally with ccache, boots the VM once per commit with the
 # lines of tests/test.list whose test is one of the series' own
-# (x86/async_pf_*, x86/pv_eoi_test, x86/irq_behind_exception_test) and
+# (x86/async_pf_*, x86/pv_eoi_test, x86/irq_behind_exception_test, and
+# guest:kunit, whose source is arch/x86/kernel/kvm_apf_kunit.c) and
 # whose source the commit has (their args and timeouts kept;
 # $BUILD/bisect.list), and returns to the tip.  The VM run is skipped at a commit without such a
 # test, and when neither the kernel nor the selftests changed since the
@@ -24,9 +25,9 @@ from=${BISECT_FROM:-1}
 [[ $from =~ ^[1-9][0-9]*$ ]] || die "BISECT_FROM takes a patch number (got '$from')"
 mapfile -t commits < <(git rev-list --reverse "$BASE_TAG"..master | tail -n +"$from")
 (( ${#commits[@]} )) || die "BISECT_FROM=$from: the series has no such patch"
-# The series' selftests in tests/test.list, with their words.
+# The series' selftests and KUnit tests in tests/test.list, with their words.
 mapfile -t series_tests < <(grep -v '^[[:space:]]*\(#\|$\)' "$TOP/tests/test.list" |
-	awk '$1 ~ /^x86\/(async_pf_|pv_eoi_test|irq_behind_exception_test)/')
+	awk '$1 ~ /^x86\/(async_pf_|pv_eoi_test|irq_behind_exception_test)/ || $1 == "guest:kunit"')
 (( ${#series_tests[@]} )) || die "none of the series' tests in tests/test.list"
 "$TOP/scripts/build-qemu.sh"
 blist=$BUILD/bisect.list
@@ -55,7 +56,11 @@ for c in "${commits[@]}"; do
 	fi
 	for line in "${series_tests[@]}"; do
 		t=${line%% *}
-		if [ -f "tools/testing/selftests/kvm/$t.c" ]; then echo "$line"; fi
+		case $t in
+		guest:kunit) src=arch/x86/kernel/kvm_apf_kunit.c ;;
+		*) src=tools/testing/selftests/kvm/$t.c ;;
+		esac
+		if [ -f "$src" ]; then echo "$line"; fi
 	done >"$blist"
 	ntests=$(wc -l <"$blist")
 	# What the VM would run is what the last run ran: the same tests, and

@@ -33,11 +33,15 @@ if [ "$FLAVOR" = debug ]; then
 	BOOT_TIMEOUT=${BOOT_TIMEOUT:-7200}
 fi
 [ "$FLAVOR" != rt ] || FRAGMENTS+=("$TOP/config/kvm-apf-rt.config")
-# The series' KUnit tests (guest:kunit): options the base does not have.
-# Not on PREEMPT_RT: they allocate with IRQs off, as the guest's 'page
-# ready' interrupt does, which PREEMPT_RT does not allow
+# The series' KUnit tests (guest:kunit), in a tree that has their option:
+# not the base, nor the commits before it (make check-bisect).  Not on
+# PREEMPT_RT: they allocate with IRQs off, as the guest's 'page ready'
+# interrupt does, which PREEMPT_RT does not allow
 # (Documentation/locking/locktypes.rst; the base's code, left alone).
-case $FLAVOR in ""|debug) FRAGMENTS+=("$TOP/config/kvm-apf-kunit.config") ;; esac
+if [ "$FLAVOR" != rt ] &&
+   grep -qsx 'config KVM_GUEST_APF_KUNIT_TEST' "$TREE/arch/x86/Kconfig"; then
+	FRAGMENTS+=("$TOP/config/kvm-apf-kunit.config")
+fi
 TIMEOUT_MULT=${TIMEOUT_MULT:-1}
 SERIES=$TOP/series
 BASE_PKG=linux-source-7.3
