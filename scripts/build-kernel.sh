@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Configure (tinyconfig + config/kvm-apf.config, + kvm-apf-debug.config
-# for FLAVOR=debug) and build bzImage and modules of $TREE into $KOUT with
+# Configure (tinyconfig + the fragments scripts/lib.sh names:
+# config/kvm-apf.config, + kvm-apf-debug.config for FLAVOR=debug,
+# kvm-apf-rt.config for FLAVOR=rt, kvm-apf-kunit.config where the tree
+# has its option) and build bzImage and modules of $TREE into $KOUT with
 # ccache.
 # The same image is the L1 host and the L2 guest.
 set -euo pipefail
