@@ -34,12 +34,11 @@ if [ "$FLAVOR" = debug ]; then
 fi
 [ "$FLAVOR" != rt ] || FRAGMENTS+=("$TOP/config/kvm-apf-rt.config")
 # The series' KUnit tests (guest:kunit), in a tree that has their option:
-# not the base, nor the commits before it (make check-bisect).  Not on
-# PREEMPT_RT: they allocate with IRQs off, as the guest's 'page ready'
-# interrupt does, which PREEMPT_RT does not allow
-# (Documentation/locking/locktypes.rst; the base's code, left alone).
-if [ "$FLAVOR" != rt ] &&
-   grep -qsx 'config KVM_GUEST_APF_KUNIT_TEST' "$TREE/arch/x86/Kconfig"; then
+# not the base, nor the commits before it (make check-bisect).  Also on
+# PREEMPT_RT (make test-rt), where they call the 'page ready' handler
+# with IRQs off, as the interrupt does: that found the base's allocation
+# there (patch 46).
+if grep -qsx 'config KVM_GUEST_APF_KUNIT_TEST' "$TREE/arch/x86/Kconfig"; then
 	FRAGMENTS+=("$TOP/config/kvm-apf-kunit.config")
 fi
 TIMEOUT_MULT=${TIMEOUT_MULT:-1}
